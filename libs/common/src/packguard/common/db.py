@@ -1,0 +1,74 @@
+"""PostgreSQL: the connection pool, versioned migrations, and error translation."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from importlib import resources
+
+import asyncpg
+import structlog
+
+from packguard.common.errors import DependencyUnavailable
+
+log = structlog.get_logger(__name__)
+
+# Any fixed number: serializes concurrent migrators (several services start at once).
+_MIGRATION_LOCK_ID = 0x7061636B
+
+
+@contextlib.contextmanager
+def translated_db_errors() -> Iterator[None]:
+    """Turn connection-level asyncpg/OS errors into DependencyUnavailable."""
+    try:
+        yield
+    except (
+        OSError,
+        asyncpg.exceptions.ConnectionDoesNotExistError,
+        asyncpg.exceptions.CannotConnectNowError,
+        asyncpg.exceptions.InterfaceError,
+        TimeoutError,
+    ) as exc:
+        raise DependencyUnavailable(f"database unavailable: {exc}") from exc
+
+
+async def create_pool(dsn: str, *, max_size: int = 10) -> asyncpg.Pool:
+    with translated_db_errors():
+        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=max_size, timeout=10)
+    assert pool is not None
+    return pool
+
+
+def migration_files() -> list[tuple[int, str, str]]:
+    """(version, name, sql) for every migration shipped with this package, in order."""
+    folder = resources.files("packguard.common") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".sql"):
+            version = int(entry.name.split("_", 1)[0])
+            found.append((version, entry.name, entry.read_text()))
+    return sorted(found)
+
+
+async def apply_migrations(pool: asyncpg.Pool) -> list[str]:
+    """Apply pending migrations once, whoever else is starting; return the names applied."""
+    applied: list[str] = []
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK_ID)
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version integer PRIMARY KEY, name text NOT NULL,"
+            " applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        done = {row["version"] for row in await conn.fetch("SELECT version FROM schema_migrations")}
+        for version, name, sql in migration_files():
+            if version in done:
+                continue
+            await conn.execute(sql)
+            await conn.execute(
+                "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", version, name
+            )
+            applied.append(name)
+    if applied:
+        log.info("db_migrations_applied", migrations=applied)
+    return applied

@@ -1,0 +1,28 @@
+"""Redis client creation and readiness."""
+
+from __future__ import annotations
+
+import redis.asyncio as redis
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.retry import Retry
+
+
+def create_redis(url: str) -> redis.Redis:
+    # Retries ride out a Redis restart (AOF keeps the data) without failing handlers.
+    retry = Retry(ExponentialBackoff(cap=2.0, base=0.05), retries=8)
+    return redis.Redis.from_url(
+        url,
+        retry=retry,
+        retry_on_error=[RedisConnectionError, RedisTimeoutError, ConnectionResetError],
+        health_check_interval=30,
+        socket_connect_timeout=5,
+    )
+
+
+async def is_redis_ready(client: redis.Redis) -> bool:
+    try:
+        return bool(await client.ping())
+    except (redis.RedisError, OSError):
+        return False

@@ -1,0 +1,270 @@
+"""Redis Streams plumbing: publish, consumer groups, read, reclaim, ack and dead-letter.
+
+Services hand a ``StreamConsumer`` an async handler taking one message model; they never
+call XREADGROUP or XACK themselves. A handler that returns acknowledges the message; one
+that raises leaves it pending, so it is redelivered after ``claim_idle_ms`` (to this or
+another consumer) until ``max_deliveries``, after which it is dead-lettered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic
+
+import redis.asyncio as redis
+import structlog
+from redis.exceptions import ResponseError
+
+from packguard.common.messages import (
+    DeadLetter,
+    M,
+    MalformedMessage,
+    _Message,
+    decode_message,
+    encode_message,
+)
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    stream: str
+    message_id: str
+    deliveries: int
+
+
+Handler = Callable[[M, Delivery], Awaitable[None]]
+DeadLetterHook = Callable[[DeadLetter], Awaitable[None]]
+
+
+async def publish(client: redis.Redis, stream: str, message: _Message) -> str:
+    message_id = await client.xadd(stream, encode_message(message))  # type: ignore[arg-type]
+    return message_id.decode() if isinstance(message_id, bytes) else str(message_id)
+
+
+async def ensure_group(client: redis.Redis, stream: str, group: str) -> None:
+    """Create ``group`` on ``stream`` (and the stream) unless it exists already."""
+    try:
+        await client.xgroup_create(stream, group, id="0", mkstream=True)
+    except ResponseError as exc:
+        if "BUSYGROUP" not in str(exc):
+            raise
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumerOptions:
+    concurrency: int = 1
+    block_ms: int = 1000
+    claim_idle_ms: int = 60_000
+    """A pending message idle this long belongs to a dead consumer and is reclaimed."""
+    max_deliveries: int | None = 5
+    """Dead-letter after this many deliveries; None never dead-letters (e.g. the reporter)."""
+    delete_acked: bool = True
+    """Trim acknowledged entries (each stream has one group), so streams stay small."""
+
+
+class StreamConsumer(Generic[M]):
+    """One consumer-group member reading ``streams`` in priority order."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        streams: Sequence[str],
+        group: str,
+        consumer: str,
+        model: type[M],
+        handler: Handler[M],
+        dead_letter_stream: str,
+        options: ConsumerOptions = ConsumerOptions(),
+        on_dead_letter: DeadLetterHook | None = None,
+    ) -> None:
+        self._client = client
+        self._streams = list(streams)
+        self._group = group
+        self._consumer = consumer
+        self._model = model
+        self._handler = handler
+        self._dead_letter_stream = dead_letter_stream
+        self._options = options
+        self._on_dead_letter = on_dead_letter
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._stopping = asyncio.Event()
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._in_flight)
+
+    def stop(self) -> None:
+        """Stop reading; ``run`` returns once the messages in hand are handled."""
+        self._stopping.set()
+
+    async def ensure_groups(self) -> None:
+        for stream in self._streams:
+            await ensure_group(self._client, stream, self._group)
+
+    async def run(self, *, drain: bool = False) -> None:
+        """Consume until ``stop()``; with ``drain`` return as soon as there is no work left."""
+        await self.ensure_groups()
+        reclaimer = asyncio.create_task(self._reclaim_forever(), name="reclaim")
+        try:
+            while not self._stopping.is_set():
+                got = await self._read_once(block=not drain)
+                if drain and not got and not self._in_flight:
+                    if not await self._reclaim_once(min_idle_ms=self._options.claim_idle_ms):
+                        break
+                elif drain and not got:
+                    await asyncio.wait(set(self._in_flight), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            reclaimer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reclaimer
+            if self._in_flight:
+                await asyncio.gather(*self._in_flight, return_exceptions=True)
+
+    async def _read_once(self, *, block: bool) -> bool:
+        """Read what free slots allow, highest-priority stream first."""
+        while self._free_slots() == 0:
+            await asyncio.wait(set(self._in_flight), return_when=asyncio.FIRST_COMPLETED)
+        free = self._free_slots()
+        for stream in self._streams:
+            entries = await self._xreadgroup({stream: ">"}, count=free, block_ms=None)
+            if entries:
+                self._dispatch(entries)
+                return True
+        if not block:
+            return False
+        entries = await self._xreadgroup(
+            {stream: ">" for stream in self._streams}, count=free, block_ms=self._options.block_ms
+        )
+        self._dispatch(entries)
+        return bool(entries)
+
+    def _free_slots(self) -> int:
+        return max(0, self._options.concurrency - len(self._in_flight))
+
+    async def _xreadgroup(
+        self, streams: dict[str, str], *, count: int, block_ms: int | None
+    ) -> list[tuple[str, str, dict[bytes, bytes], int]]:
+        response: Any = await self._client.xreadgroup(
+            self._group,
+            self._consumer,
+            streams,  # type: ignore[arg-type]
+            count=count,
+            block=block_ms,
+        )
+        entries = []
+        for stream_name, messages in response or []:
+            stream = stream_name.decode() if isinstance(stream_name, bytes) else stream_name
+            for message_id, fields in messages:
+                entries.append((stream, _text(message_id), fields or {}, 1))
+        return entries
+
+    def _dispatch(self, entries: list[tuple[str, str, dict[bytes, bytes], int]]) -> None:
+        for stream, message_id, fields, deliveries in entries:
+            task = asyncio.create_task(self._handle(stream, message_id, fields, deliveries))
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
+
+    async def _handle(
+        self, stream: str, message_id: str, fields: dict[bytes, bytes], deliveries: int
+    ) -> None:
+        with structlog.contextvars.bound_contextvars(stream=stream, message_id=message_id):
+            max_deliveries = self._options.max_deliveries
+            if max_deliveries is not None and deliveries > max_deliveries:
+                await self._dead_letter(stream, message_id, fields, deliveries)
+                return
+            try:
+                message = decode_message(self._model, fields)
+            except MalformedMessage as exc:
+                log.warning("stream_message_malformed", error=str(exc))
+                await self._dead_letter(stream, message_id, fields, deliveries)
+                return
+            heartbeat = asyncio.create_task(self._keep_claimed(stream, message_id))
+            try:
+                await self._handler(message, Delivery(stream, message_id, deliveries))
+            except Exception:
+                # Left pending on purpose: it is redelivered after claim_idle_ms.
+                log.exception("stream_handler_failed", deliveries=deliveries)
+                return
+            finally:
+                heartbeat.cancel()
+            await self._ack(stream, message_id)
+
+    async def _keep_claimed(self, stream: str, message_id: str) -> None:
+        """Reset the idle time of a message in hand so a long analysis is not stolen."""
+        interval = max(self._options.claim_idle_ms / 3000, 0.05)
+        while True:
+            await asyncio.sleep(interval)
+            with contextlib.suppress(redis.RedisError):
+                await self._client.xclaim(
+                    stream, self._group, self._consumer, 0, [message_id], justid=True
+                )
+
+    async def _ack(self, stream: str, message_id: str) -> None:
+        async with self._client.pipeline(transaction=True) as pipe:
+            pipe.xack(stream, self._group, message_id)
+            if self._options.delete_acked:
+                pipe.xdel(stream, message_id)
+            await pipe.execute()
+
+    async def _dead_letter(
+        self, stream: str, message_id: str, fields: dict[bytes, bytes], deliveries: int
+    ) -> None:
+        letter = DeadLetter(
+            source_stream=stream,
+            message_id=message_id,
+            deliveries=deliveries,
+            fields={_text(k): _text(v) for k, v in fields.items() if k != b"data_z"},
+        )
+        await publish(self._client, self._dead_letter_stream, letter)
+        log.warning("stream_message_dead_lettered", deliveries=deliveries)
+        if self._on_dead_letter is not None:
+            await self._on_dead_letter(letter)
+        await self._ack(stream, message_id)
+
+    async def _reclaim_forever(self) -> None:
+        interval = max(self._options.claim_idle_ms / 2000, 0.05)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self._reclaim_once(min_idle_ms=self._options.claim_idle_ms)
+            except redis.RedisError as exc:
+                log.warning("stream_reclaim_failed", error=str(exc))
+
+    async def _reclaim_once(self, *, min_idle_ms: int) -> bool:
+        """Claim messages idle past ``min_idle_ms`` (their consumer died); True if any."""
+        claimed = False
+        for stream in self._streams:
+            free = self._free_slots()
+            if free == 0:
+                break
+            response: Any = await self._client.xautoclaim(
+                stream, self._group, self._consumer, min_idle_ms, "0-0", count=free
+            )
+            messages = response[1] if response else []
+            entries = []
+            for message_id, fields in messages:
+                if fields is None:
+                    continue  # deleted while pending; XAUTOCLAIM drops it from the PEL
+                mid = _text(message_id)
+                entries.append((stream, mid, fields, await self._deliveries(stream, mid)))
+            if entries:
+                claimed = True
+                log.info("stream_messages_reclaimed", stream=stream, count=len(entries))
+                self._dispatch(entries)
+        return claimed
+
+    async def _deliveries(self, stream: str, message_id: str) -> int:
+        pending: Any = await self._client.xpending_range(
+            stream, self._group, min=message_id, max=message_id, count=1
+        )
+        return int(pending[0]["times_delivered"]) if pending else 1
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else value
