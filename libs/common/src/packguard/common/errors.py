@@ -10,7 +10,7 @@
     │   └── BodyTooLarge             413 body_too_large
     ├── Unauthorized                 401 unauthorized
     ├── NotFound                     404 not_found
-    │   └── PackageNotFound          404 package_not_found   (registry has no such release)
+    │   └── PackageNotFound          404 not_found   (registry has no such release)
     ├── Conflict                     409 conflict
     ├── RateLimited                  429 rate_limited
     ├── DependencyUnavailable        503 dependency_unavailable   retryable
@@ -85,7 +85,7 @@ class NotFound(PackguardError):
 
 
 class PackageNotFound(NotFound):
-    code = "package_not_found"
+    """The registry has no such package or release (task failure category ``not_found``)."""
 
 
 class Conflict(PackguardError):

@@ -1,0 +1,65 @@
+"""Runner process: settings → logging → clients → Runner → consume until SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+
+import aiodocker
+import aiohttp
+import structlog
+from prometheus_client import CollectorRegistry
+
+from packguard.common.health import serve_health
+from packguard.common.logs import configure_logging
+from packguard.common.redis_client import create_redis, is_redis_ready
+from packguard.common.tracing import configure_tracing
+from packguard.runner.metrics import RunnerMetrics
+from packguard.runner.registries import build_registries
+from packguard.runner.sandbox import DockerSandbox
+from packguard.runner.service import Runner, RunnerDependencies
+from packguard.runner.settings import RunnerSettings
+
+
+async def main() -> None:
+    settings = RunnerSettings()
+    configure_logging(settings.service_name, settings.log_level)
+    structlog.get_logger().info("config_loaded", **settings.redacted())
+    tracing = configure_tracing(settings.service_name)
+    registry = CollectorRegistry()
+    consumer = settings.consumer_name or f"{socket.gethostname()}-{os.getpid()}"
+    redis = create_redis(settings.redis_url)
+    timeout = aiohttp.ClientTimeout(
+        total=None, sock_connect=30, sock_read=settings.registry_timeout_seconds
+    )
+    async with (
+        aiohttp.ClientSession(timeout=timeout) as http,
+        aiodocker.Docker(url=settings.docker_host) as docker,
+    ):
+        deps = RunnerDependencies(
+            redis=redis,
+            http=http,
+            sandbox=DockerSandbox(docker, cancel_poll_seconds=settings.cancel_poll_seconds),
+            registries=build_registries(
+                pypi_index=settings.pypi_index_url, npm_registry=settings.npm_registry_url
+            ),
+            metrics=RunnerMetrics.create(registry),
+        )
+        runner = Runner(settings, deps, consumer)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, runner.consumer.stop)
+
+        async def ready() -> dict[str, bool]:
+            return {"redis": await is_redis_ready(redis)}
+
+        async with serve_health(settings.metrics_host, settings.metrics_port, registry, ready):
+            await runner.consumer.run()
+    await redis.aclose()
+    tracing.shutdown()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
