@@ -1,0 +1,113 @@
+"""`python -m packguard.devstack up|down|status|env`: the dev stack from a shell."""
+
+import asyncio
+import logging
+import shlex
+import time
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.table import Table
+
+from packguard.devstack.environment import connection_env, export_lines
+from packguard.devstack.errors import DevstackError
+from packguard.devstack.stack import read_running_stack, stack_status, start_stack, stop_stack
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    help="Start and stop packguard's local dependencies (Redis, PostgreSQL, S3, Docker).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+err = Console(stderr=True)
+StateDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--state-dir",
+        help="Where data, logs and PIDs live [default: $PACKGUARD_STATE_DIR or <repo>/.packguard]",
+    ),
+]
+
+
+@app.callback()
+def _setup() -> None:
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(message)s",
+        handlers=[RichHandler(console=err, show_path=False, show_time=False)],
+    )
+
+
+@app.command()
+def up(
+    state_dir: StateDir = None,
+    no_docker: Annotated[
+        bool, typer.Option("--no-docker", help="Skip the engine and base image.")
+    ] = False,
+    free_ports: Annotated[
+        bool, typer.Option("--free-ports", help="Random free ports, not the defaults.")
+    ] = False,
+) -> None:
+    """Start the stack, reusing servers that already run."""
+    started = time.monotonic()
+    stack = _run(start_stack(state_dir, free_ports=free_ports, with_docker=not no_docker))
+    table = Table("component", "pid", "port", "")
+    for name, record in stack.components.items():
+        table.add_row(
+            name, str(record.pid), str(record.port), "reused" if name in stack.reused else "started"
+        )
+    if stack.docker_host:
+        table.add_row("docker", "", "", f"{stack.docker_host} ({stack.base_image})")
+    err.print(table)
+    env_file = shlex.quote(str(stack.state_dir / "env"))
+    elapsed = time.monotonic() - started
+    err.print(f"up in {elapsed:.1f}s; load the environment with: source {env_file}")
+
+
+@app.command()
+def down(
+    state_dir: StateDir = None,
+    docker: Annotated[
+        bool, typer.Option("--docker", help="Also stop the shared private dockerd.")
+    ] = False,
+    purge: Annotated[
+        bool, typer.Option("--purge", help="Also delete the state dir and its data.")
+    ] = False,
+) -> None:
+    """Stop the stack's servers (the shared dockerd keeps running unless --docker)."""
+    _run(stop_stack(state_dir, with_docker=docker, purge=purge))
+
+
+@app.command()
+def status(state_dir: StateDir = None) -> None:
+    """Show each server's state; exit 1 unless all of them answer."""
+    statuses = _run(stack_status(state_dir))
+    table = Table("component", "state", "pid", "port", "detail")
+    for item in statuses:
+        table.add_row(item.name, item.state, str(item.pid or ""), str(item.port or ""), item.detail)
+    Console().print(table)
+    if any(item.state != "running" for item in statuses):
+        raise typer.Exit(1)
+
+
+@app.command()
+def env(state_dir: StateDir = None) -> None:
+    """Print `export K=V` lines for a running stack (eval them in a shell)."""
+    stack = read_running_stack(state_dir)
+    if stack is None:
+        err.print("[red]the stack is not running: start it with `python -m packguard.devstack up`")
+        raise typer.Exit(1)
+    typer.echo(export_lines(connection_env(stack)), nl=False)
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    try:
+        return asyncio.run(coroutine)
+    except DevstackError as error:
+        err.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(1) from None

@@ -1,0 +1,108 @@
+"""Session fixtures start each real dependency once, on loopback; function fixtures
+isolate each test (flushed Redis, truncated tables, fresh loopback registry)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+import pytest_asyncio
+import redis.asyncio as redis
+from aiohttp import web
+
+from packguard.common.db import apply_migrations, create_pool
+from packguard.common.settings import StorageSettings
+from packguard.common.storage import ReportStore, open_report_store
+from packguard.devstack import RunningStack, connection_env, start_stack, stop_stack
+from tests.fixtures.registry import FixtureRegistry
+
+_TABLES = ("findings", "results", "tasks", "api_keys")
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningStack]:
+    """Redis, PostgreSQL and S3 for the whole run, on free loopback ports."""
+    running = await start_stack(tmp_path_factory.mktemp("stack"), free_ports=True,
+                                with_docker=False)
+    try:
+        yield running
+    finally:
+        await stop_stack(running.state_dir, purge=True)
+
+
+@pytest.fixture(scope="session")
+def service_env(stack: RunningStack) -> dict[str, str]:
+    return connection_env(stack)
+
+
+@pytest.fixture(scope="session")
+def redis_url(service_env: dict[str, str]) -> str:
+    return service_env["REDIS_URL"]
+
+
+@pytest.fixture(scope="session")
+def database_url(service_env: dict[str, str]) -> str:
+    return service_env["DATABASE_URL"]
+
+
+@pytest.fixture(scope="session")
+def storage_settings(service_env: dict[str, str]) -> StorageSettings:
+    return StorageSettings(
+        s3_endpoint_url=service_env["S3_ENDPOINT_URL"],
+        s3_bucket=service_env["S3_BUCKET"],
+        aws_access_key_id=service_env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=service_env["AWS_SECRET_ACCESS_KEY"],
+        aws_default_region=service_env.get("AWS_DEFAULT_REGION", "us-east-1"),
+    )
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def redis_client(redis_url: str) -> AsyncIterator[redis.Redis]:
+    client = redis.Redis.from_url(redis_url)
+    await client.flushdb()
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def db_pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(database_url, max_size=5)
+    await apply_migrations(pool)
+    await pool.execute(f"TRUNCATE {', '.join(_TABLES)} CASCADE")
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def report_store(storage_settings: StorageSettings) -> AsyncIterator[ReportStore]:
+    async with open_report_store(storage_settings) as store:
+        await store.ensure_bucket()
+        yield store
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def fixture_registry() -> AsyncIterator[FixtureRegistry]:
+    """A package registry on loopback serving artifacts the test builds."""
+    registry = FixtureRegistry()
+    runner = web.AppRunner(registry.application(), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    registry.base_url = f"http://127.0.0.1:{port}"
+    try:
+        yield registry
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent
+
