@@ -119,6 +119,12 @@ class StreamConsumer(Generic[M]):
                         break
                 elif drain and not got:
                     await asyncio.wait(set(self._in_flight), return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            # Cancelled, not stopped: abandon the messages in hand (they stay pending and
+            # are reclaimed), as a killed process would.
+            for task in self._in_flight:
+                task.cancel()
+            raise
         finally:
             reclaimer.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -1,0 +1,3 @@
+from packguard.analyzer.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,148 @@
+"""One analysis: hash the artifacts, extract, inventory, run the static rules, score.
+
+Paths in the report are relative to the archive root; when several artifacts share one
+report, each path is prefixed with ``<artifact filename>/``. A refused artifact yields a
+report with ``error`` set, one ``archive-*`` finding and the later phases skipped.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packguard.analyzer.archive import ExtractedTree, ExtractLimits, extract_archive
+from packguard.analyzer.engines.archive import rejection_hit
+from packguard.analyzer.errors import ArchiveRejected
+from packguard.analyzer.inventory import TreeFile, build_inventory, hash_file
+from packguard.analyzer.ruleset import findings_from_hits, run_rules
+from packguard.analyzer.rulespec import RuleSpec
+from packguard.analyzer.scoring import score_findings
+from packguard.common.report import (
+    AnalysisReport,
+    ArtifactInfo,
+    Finding,
+    InventoryEntry,
+    PackageInfo,
+    PhaseResult,
+)
+
+ANALYZER_VERSION = "0.1.0"
+
+
+@dataclass(frozen=True)
+class AnalysisRequest:
+    ecosystem: str
+    name: str
+    version: str
+    artifacts: tuple[Path, ...]
+    scratch_dir: Path
+    static_only: bool = False
+    limits: ExtractLimits = field(default_factory=ExtractLimits)
+
+
+@dataclass
+class _Run:
+    """What one analysis accumulates on its way to a report."""
+
+    request: AnalysisRequest
+    clock: Callable[[], float]
+    phases: list[PhaseResult] = field(default_factory=list)
+    inventory: list[InventoryEntry] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    error: str | None = None
+
+    def record(
+        self, name: str, started: float, detail: str | None = None, *, failed: bool = False
+    ) -> None:
+        elapsed = int((self.clock() - started) * 1000)
+        status = "failed" if failed else "ok"
+        self.phases.append(
+            PhaseResult(name=name, status=status, duration_ms=elapsed, detail=detail)
+        )
+
+    def skip(self, name: str, detail: str) -> None:
+        self.phases.append(PhaseResult(name=name, status="skipped", detail=detail))
+
+
+def artifact_info(path: Path) -> ArtifactInfo:
+    sha256, size, _ = hash_file(path)
+    return ArtifactInfo(filename=path.name, size_bytes=size, sha256=sha256)
+
+
+def analyze(
+    request: AnalysisRequest,
+    rules: Sequence[RuleSpec],
+    clock: Callable[[], float] = time.monotonic,
+) -> AnalysisReport:
+    """The report for ``request``. Raises only on crashes (I/O errors, bugs)."""
+    artifacts = [artifact_info(path) for path in request.artifacts]
+    run = _Run(request, clock)
+    workdir = Path(tempfile.mkdtemp(prefix="analysis-", dir=request.scratch_dir))
+    try:
+        _run_phases(run, rules, workdir)
+    finally:
+        # Extraction never creates symlinks, so removing the tree cannot follow one out.
+        shutil.rmtree(workdir, ignore_errors=True)
+    return AnalysisReport(
+        analyzer_version=ANALYZER_VERSION,
+        package=PackageInfo(
+            ecosystem=request.ecosystem, name=request.name, version=request.version
+        ),
+        artifacts=artifacts,
+        inventory=run.inventory,
+        findings=run.findings,
+        verdict=score_findings(run.findings),
+        phases=run.phases,
+        error=run.error,
+    )
+
+
+def _run_phases(run: _Run, rules: Sequence[RuleSpec], workdir: Path) -> None:
+    trees = _extract(run, rules, workdir)
+    if trees is None:
+        for name in ("inventory", "static", "dynamic"):
+            run.skip(name, "artifact rejected")
+        return
+    started = run.clock()
+    files: list[TreeFile] = []
+    for tree, prefix in trees:
+        inventory = build_inventory(tree, prefix)
+        run.inventory.extend(inventory.entries)
+        files.extend(inventory.files)
+    run.record("inventory", started, f"{len(run.inventory)} entries")
+    started = run.clock()
+    static = run_rules(rules, files, run.request.ecosystem)
+    run.findings = static.findings
+    run.record("static", started, "; ".join(static.notes) or None)
+    if run.request.static_only:
+        run.skip("dynamic", "static-only requested")
+    else:
+        run.skip("dynamic", f"not implemented in analyzer {ANALYZER_VERSION}")
+
+
+def _extract(
+    run: _Run, rules: Sequence[RuleSpec], workdir: Path
+) -> list[tuple[ExtractedTree, str]] | None:
+    started = run.clock()
+    artifacts = run.request.artifacts
+    trees = []
+    for index, artifact in enumerate(artifacts):
+        destination = workdir / str(index)
+        destination.mkdir()
+        prefix = f"{artifact.name}/" if len(artifacts) > 1 else ""
+        try:
+            trees.append((extract_archive(artifact, destination, run.request.limits), prefix))
+        except ArchiveRejected as error:
+            run.error = f"{error.code}: {error}"
+            run.record("extract", started, f"{artifact.name}: {run.error}", failed=True)
+            run.findings = findings_from_hits(
+                rules, [rejection_hit(error, artifact.name)], phase="extract"
+            )
+            return None
+    members = sum(len(tree.members) for tree, _ in trees)
+    run.record("extract", started, f"{members} members from {len(trees)} artifact(s)")
+    return trees

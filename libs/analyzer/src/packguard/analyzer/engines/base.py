@@ -1,0 +1,82 @@
+"""What every rule engine provides, and the hit it reports.
+
+An engine owns the ``match`` shape of its rules (validated at load) and turns tree files
+into ``Hit`` values; ``ruleset`` turns hits into findings. A new engine (tree-sitter JS,
+YARA) is one module implementing ``Engine`` plus one line in ``engines.ENGINES``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from packguard.analyzer.inventory import TreeFile
+from packguard.analyzer.rulespec import RuleSpec
+
+SNIPPET_CHARS = 200
+
+
+@dataclass(frozen=True)
+class Hit:
+    rule_id: str
+    file: str | None
+    line: int | None = None
+    snippet: str | None = None
+
+
+@dataclass
+class EngineResult:
+    hits: list[Hit] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """Short, countable facts worth a line in the phase detail (files skipped...)."""
+
+
+class Engine(Protocol):
+    def validate(self, spec: RuleSpec) -> None:
+        """Raise ``ValueError`` when ``spec.match`` is not this engine's shape."""
+
+    def scan(self, files: Sequence[TreeFile], specs: Sequence[RuleSpec]) -> EngineResult:
+        """Hits of ``specs`` (all of this engine) over ``files``."""
+
+
+def check_regexes(patterns: Sequence[str]) -> None:
+    """Raise ``ValueError`` (what pydantic validators report) for a bad regex."""
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            raise ValueError(f"invalid regex {pattern!r}: {error}") from None
+
+
+def cap_snippet(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1] + "…"
+
+
+def _glob_regex(glob: str) -> str:
+    pattern = []
+    index = 0
+    while index < len(glob):
+        if glob.startswith("**/", index):
+            pattern.append("(?:.*/)?")
+            index += 3
+        elif glob.startswith("**", index):
+            pattern.append(".*")
+            index += 2
+        elif glob[index] == "*":
+            pattern.append("[^/]*")
+            index += 1
+        elif glob[index] == "?":
+            pattern.append("[^/]")
+            index += 1
+        else:
+            pattern.append(re.escape(glob[index]))
+            index += 1
+    return "".join(pattern)
+
+
+def compile_globs(globs: Sequence[str]) -> re.Pattern[str]:
+    """One regex for path globs: ``*`` stays within a segment, ``**`` spans any number."""
+    return re.compile("(?:" + "|".join(_glob_regex(glob) for glob in globs) + r")\Z")

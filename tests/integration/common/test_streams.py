@@ -1,0 +1,177 @@
+"""StreamConsumer against real Redis: order, ack, reclaim, dead-letter, heartbeat."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from uuid import UUID, uuid4
+
+import pytest
+import redis.asyncio as redis
+
+from packguard.common.messages import DeadLetter, TaskMessage
+from packguard.common.streams import ConsumerOptions, Delivery, StreamConsumer, publish
+
+pytestmark = pytest.mark.integration
+
+HIGH, LOW, DEAD = "test:high", "test:low", "test:dead"
+
+
+def _task(priority: int = 0) -> TaskMessage:
+    return TaskMessage(task_id=uuid4(), purl="pkg:pypi/six@1.16.0", priority=priority,
+                       created_at=datetime.now(UTC))
+
+
+def _consumer(
+    client: redis.Redis, handler, *, name: str = "c1", on_dead_letter=None, **options: object
+) -> StreamConsumer[TaskMessage]:
+    return StreamConsumer(
+        client, streams=[HIGH, LOW], group="g", consumer=name, model=TaskMessage,
+        handler=handler, dead_letter_stream=DEAD, options=ConsumerOptions(**options),  # type: ignore[arg-type]
+        on_dead_letter=on_dead_letter,
+    )
+
+
+async def test_consumer_takes_the_priority_stream_first_and_trims_acked(
+    redis_client: redis.Redis,
+) -> None:
+    low = [_task() for _ in range(3)]
+    high = [_task(9) for _ in range(2)]
+    for task in low:
+        await publish(redis_client, LOW, task)
+    for task in high:
+        await publish(redis_client, HIGH, task)
+    seen: list[UUID] = []
+
+    async def handler(task: TaskMessage, _: Delivery) -> None:
+        seen.append(task.task_id)
+
+    await _consumer(redis_client, handler).run(drain=True)
+    assert seen == [t.task_id for t in high + low]
+    assert await redis_client.xlen(HIGH) == await redis_client.xlen(LOW) == 0
+
+
+async def test_failed_handler_leaves_message_pending_for_redelivery(
+    redis_client: redis.Redis,
+) -> None:
+    task = _task()
+    await publish(redis_client, LOW, task)
+    attempts: list[int] = []
+
+    async def flaky(message: TaskMessage, delivery: Delivery) -> None:
+        attempts.append(delivery.deliveries)
+        if len(attempts) == 1:
+            raise RuntimeError("transient")
+
+    await _consumer(redis_client, flaky, claim_idle_ms=50).run(drain=True)
+    assert attempts == [1, 2]
+    assert (await redis_client.xpending(LOW, "g"))["pending"] == 0
+
+
+async def test_message_of_a_dead_consumer_is_reclaimed_by_another(
+    redis_client: redis.Redis,
+) -> None:
+    task = _task()
+    await publish(redis_client, LOW, task)
+    started = asyncio.Event()
+
+    async def dies(message: TaskMessage, _: Delivery) -> None:
+        started.set()
+        await asyncio.sleep(3600)
+
+    doomed = _consumer(redis_client, dies, name="doomed", claim_idle_ms=300)
+    run = asyncio.create_task(doomed.run())
+    await started.wait()
+    run.cancel()  # the process "dies": no ack, no more heartbeats
+    await asyncio.gather(run, return_exceptions=True)
+
+    handled: list[UUID] = []
+
+    async def finishes(message: TaskMessage, _: Delivery) -> None:
+        handled.append(message.task_id)
+
+    survivor = _consumer(redis_client, finishes, name="survivor", claim_idle_ms=300)
+    deadline = asyncio.get_running_loop().time() + 10
+    while not handled and asyncio.get_running_loop().time() < deadline:
+        await survivor.run(drain=True)
+    assert handled == [task.task_id]
+
+
+async def test_poison_message_is_dead_lettered_after_max_deliveries(
+    redis_client: redis.Redis,
+) -> None:
+    task = _task()
+    await publish(redis_client, LOW, task)
+    letters: list[DeadLetter] = []
+
+    async def always_fails(message: TaskMessage, _: Delivery) -> None:
+        raise RuntimeError("poison")
+
+    async def record(letter: DeadLetter) -> None:
+        letters.append(letter)
+
+    consumer = _consumer(redis_client, always_fails, claim_idle_ms=20, max_deliveries=2,
+                         on_dead_letter=record)
+    deadline = asyncio.get_running_loop().time() + 10
+    while not letters and asyncio.get_running_loop().time() < deadline:
+        await consumer.run(drain=True)
+    assert len(letters) == 1 and letters[0].deliveries == 3
+    assert await redis_client.xlen(DEAD) == 1
+    assert (await redis_client.xpending(LOW, "g"))["pending"] == 0
+
+
+async def test_malformed_entry_is_dead_lettered_without_calling_the_handler(
+    redis_client: redis.Redis,
+) -> None:
+    await redis_client.xadd(LOW, {"data": b"{not json"})
+    called: list[TaskMessage] = []
+
+    async def handler(message: TaskMessage, _: Delivery) -> None:
+        called.append(message)
+
+    await _consumer(redis_client, handler).run(drain=True)
+    assert called == []
+    assert await redis_client.xlen(DEAD) == 1
+
+
+async def test_long_handler_keeps_its_claim_while_running(redis_client: redis.Redis) -> None:
+    await publish(redis_client, LOW, _task())
+    release = asyncio.Event()
+    runs: list[str] = []
+
+    async def slow(message: TaskMessage, _: Delivery) -> None:
+        runs.append("slow")
+        await release.wait()
+
+    async def thief(message: TaskMessage, _: Delivery) -> None:
+        runs.append("thief")
+
+    owner = _consumer(redis_client, slow, name="owner", claim_idle_ms=300)
+    owner_run = asyncio.create_task(owner.run())
+    while not runs:
+        await asyncio.sleep(0.01)
+    other = _consumer(redis_client, thief, name="other", claim_idle_ms=300)
+    for _ in range(5):  # well past claim_idle_ms in total
+        await other.run(drain=True)
+        await asyncio.sleep(0.2)
+    release.set()
+    owner.stop()
+    await owner_run
+    assert runs == ["slow"]
+
+
+async def test_concurrency_bounds_messages_in_hand(redis_client: redis.Redis) -> None:
+    for _ in range(6):
+        await publish(redis_client, LOW, _task())
+    active = 0
+    peak = 0
+
+    async def handler(message: TaskMessage, _: Delivery) -> None:
+        nonlocal active, peak
+        active += 1
+        peak = max(peak, active)
+        await asyncio.sleep(0.05)
+        active -= 1
+
+    await _consumer(redis_client, handler, concurrency=2).run(drain=True)
+    assert peak == 2
