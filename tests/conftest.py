@@ -24,8 +24,9 @@ _TABLES = ("findings", "results", "tasks", "api_keys")
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningStack]:
     """Redis, PostgreSQL and S3 for the whole run, on free loopback ports."""
-    running = await start_stack(tmp_path_factory.mktemp("stack"), free_ports=True,
-                                with_docker=False)
+    running = await start_stack(
+        tmp_path_factory.mktemp("stack"), free_ports=True, with_docker=False
+    )
     try:
         yield running
     finally:
@@ -105,4 +106,3 @@ async def fixture_registry() -> AsyncIterator[FixtureRegistry]:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
-

@@ -18,16 +18,23 @@ HIGH, LOW, DEAD = "test:high", "test:low", "test:dead"
 
 
 def _task(priority: int = 0) -> TaskMessage:
-    return TaskMessage(task_id=uuid4(), purl="pkg:pypi/six@1.16.0", priority=priority,
-                       created_at=datetime.now(UTC))
+    return TaskMessage(
+        task_id=uuid4(), purl="pkg:pypi/six@1.16.0", priority=priority, created_at=datetime.now(UTC)
+    )
 
 
 def _consumer(
     client: redis.Redis, handler, *, name: str = "c1", on_dead_letter=None, **options: object
 ) -> StreamConsumer[TaskMessage]:
     return StreamConsumer(
-        client, streams=[HIGH, LOW], group="g", consumer=name, model=TaskMessage,
-        handler=handler, dead_letter_stream=DEAD, options=ConsumerOptions(**options),  # type: ignore[arg-type]
+        client,
+        streams=[HIGH, LOW],
+        group="g",
+        consumer=name,
+        model=TaskMessage,
+        handler=handler,
+        dead_letter_stream=DEAD,
+        options=ConsumerOptions(**options),  # type: ignore[arg-type]
         on_dead_letter=on_dead_letter,
     )
 
@@ -110,8 +117,9 @@ async def test_poison_message_is_dead_lettered_after_max_deliveries(
     async def record(letter: DeadLetter) -> None:
         letters.append(letter)
 
-    consumer = _consumer(redis_client, always_fails, claim_idle_ms=20, max_deliveries=2,
-                         on_dead_letter=record)
+    consumer = _consumer(
+        redis_client, always_fails, claim_idle_ms=20, max_deliveries=2, on_dead_letter=record
+    )
     deadline = asyncio.get_running_loop().time() + 10
     while not letters and asyncio.get_running_loop().time() < deadline:
         await consumer.run(drain=True)

@@ -17,8 +17,11 @@ def _file(filename: str) -> dict[str, object]:
     ("files", "version", "expected"),
     [
         (["six-1.16.0.tar.gz", "six-1.16.0-py2.py3-none-any.whl"], "1.16.0", "six-1.16.0.tar.gz"),
-        (["six-1.16.0-cp311-cp311-manylinux_2_17_x86_64.whl", "six-1.16.0-py3-none-any.whl"],
-         "1.16.0", "six-1.16.0-py3-none-any.whl"),
+        (
+            ["six-1.16.0-cp311-cp311-manylinux_2_17_x86_64.whl", "six-1.16.0-py3-none-any.whl"],
+            "1.16.0",
+            "six-1.16.0-py3-none-any.whl",
+        ),
         (["six-1.15.0.tar.gz", "six-1.16.0.tar.gz"], "1.16", "six-1.16.0.tar.gz"),
         (["six-1.15.0.tar.gz"], "1.16.0", None),
         (["not-a-dist.txt", "six-1.16.0.tar.gz"], "1.16.0", "six-1.16.0.tar.gz"),
@@ -42,9 +45,13 @@ def test_choose_distribution_rejects_path_like_filenames() -> None:
 
 def test_npm_document_prefers_sha512_integrity() -> None:
     digest = hashlib.sha512(b"tarball").digest()
-    document = {"dist": {"tarball": "http://127.0.0.1/files/left-pad-1.0.0.tgz",
-                         "integrity": "sha512-" + base64.b64encode(digest).decode(),
-                         "shasum": "0" * 40}}
+    document = {
+        "dist": {
+            "tarball": "http://127.0.0.1/files/left-pad-1.0.0.tgz",
+            "integrity": "sha512-" + base64.b64encode(digest).decode(),
+            "shasum": "0" * 40,
+        }
+    }
     location = artifact_from_version_document(document, parse_purl("pkg:npm/left-pad@1.0.0"))
     assert (location.digest_algorithm, location.expected_digest) == ("sha512", digest.hex())
     assert location.filename == "left-pad-1.0.0.tgz"

@@ -4,15 +4,23 @@ from packguard.common import sandbox as contract
 from packguard.runner.sandbox import SandboxLimits, container_config
 
 LIMITS = SandboxLimits(
-    memory_bytes=512 * 2**20, nano_cpus=10**9, pids_limit=128, scratch_bytes=2**28,
-    nofile=(1024, 4096), nproc=(256, 512),
+    memory_bytes=512 * 2**20,
+    nano_cpus=10**9,
+    pids_limit=128,
+    scratch_bytes=2**28,
+    nofile=(1024, 4096),
+    nproc=(256, 512),
 )
 
 
 def _config() -> dict:
     return container_config(
-        image="localhost/packguard-analyzer:test", command=["--help"],
-        input_dir=Path("/work/in"), output_dir=Path("/work/out"), limits=LIMITS, labels={},
+        image="localhost/packguard-analyzer:test",
+        command=["--help"],
+        input_dir=Path("/work/in"),
+        output_dir=Path("/work/out"),
+        limits=LIMITS,
+        labels={},
     )
 
 
