@@ -1,0 +1,128 @@
+"""The four services as real child processes, for end-to-end tests."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass
+class ServiceProcess:
+    name: str
+    module: str
+    env: dict[str, str]
+    log_path: Path
+    health_url: str
+    process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        log = self.log_path.open("ab")
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            self.module,
+            env={**os.environ, **self.env},
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+        log.close()
+
+    async def wait_healthy(self, timeout: float = 60) -> None:
+        deadline = asyncio.get_running_loop().time() + timeout
+        async with aiohttp.ClientSession() as session:
+            while asyncio.get_running_loop().time() < deadline:
+                assert self.process is not None
+                if self.process.returncode is not None:
+                    raise RuntimeError(f"{self.name} exited: {self.log_tail()}")
+                try:
+                    async with session.get(self.health_url) as response:
+                        if response.status == 200:
+                            return
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.1)
+        raise TimeoutError(f"{self.name} never became healthy: {self.log_tail()}")
+
+    def kill(self) -> None:
+        if self.process and self.process.returncode is None:
+            self.process.send_signal(signal.SIGKILL)
+
+    async def stop(self) -> None:
+        if self.process is None or self.process.returncode is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            async with asyncio.timeout(20):
+                await self.process.wait()
+        except TimeoutError:
+            self.process.kill()
+            await self.process.wait()
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+@dataclass
+class Pipeline:
+    """Gateway, scheduler, reporter and any number of runners sharing one stack."""
+
+    base_env: dict[str, str]
+    log_dir: Path
+    gateway_url: str = ""
+    services: list[ServiceProcess] = field(default_factory=list)
+
+    def _service(self, name: str, module: str, extra: dict[str, str]) -> ServiceProcess:
+        metrics_port = free_port()
+        env = {**self.base_env, "METRICS_PORT": str(metrics_port), "LOG_LEVEL": "INFO", **extra}
+        health = f"http://127.0.0.1:{metrics_port}/health/"
+        if module == "packguard.gateway":
+            health = f"{self.gateway_url}/health/"
+        service = ServiceProcess(name, module, env, self.log_dir / f"{name}.log", health)
+        self.services.append(service)
+        return service
+
+    async def start(self, runners: int = 1) -> None:
+        port = free_port()
+        self.gateway_url = f"http://127.0.0.1:{port}"
+        started = [
+            self._service("gateway", "packguard.gateway", {"PORT": str(port)}),
+            self._service("scheduler", "packguard.scheduler", {}),
+            self._service("reporter", "packguard.reporter", {}),
+        ]
+        started += [await self.add_runner(f"runner-{i}", start=False) for i in range(runners)]
+        await asyncio.gather(*(s.start() for s in started))
+        await asyncio.gather(*(s.wait_healthy() for s in started))
+
+    async def add_runner(self, name: str, *, start: bool = True) -> ServiceProcess:
+        runner = self._service(name, "packguard.runner", {"CONSUMER_NAME": name})
+        if start:
+            await runner.start()
+            await runner.wait_healthy()
+        return runner
+
+    def get(self, name: str) -> ServiceProcess:
+        return next(s for s in self.services if s.name == name)
+
+    async def stop(self) -> None:
+        await asyncio.gather(*(s.stop() for s in self.services))
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {s.name}\n{s.log_tail()}" for s in self.services)
