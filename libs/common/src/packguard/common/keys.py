@@ -18,6 +18,7 @@ CANCEL_KEY_PREFIX = "packguard:cancel:"
 RATE_LIMIT_KEY_PREFIX = "packguard:ratelimit:"
 SLOTS_KEY_PREFIX = "packguard:slots:"
 """``<prefix><ecosystem>`` is a ZSET of running task ids scored by lease expiry."""
+IDEMPOTENCY_KEY_PREFIX = "packguard:idempotency:"
 DELAYED_PAYLOAD_HASH = "analysis_tasks:delayed:payload"
 """Message bodies of delayed tasks, by task id (the ZSET holds ids and release times)."""
 

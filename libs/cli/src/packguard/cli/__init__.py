@@ -1,0 +1,1 @@
+"""packguard command line: submit packages, follow tasks, read reports, manage API keys."""

@@ -1,0 +1,3 @@
+from packguard.cli.main import run
+
+run()

@@ -1,0 +1,78 @@
+"""The aiohttp application: ``create_app`` takes every dependency; tests call it too."""
+
+from __future__ import annotations
+
+import asyncpg
+import redis.asyncio as redis
+from aiohttp import web
+
+from packguard.common.health import health_routes
+from packguard.common.redis_client import is_redis_ready
+from packguard.common.storage import ReportStore
+from packguard.gateway.auth import authenticate_and_limit
+from packguard.gateway.docs_page import docs_html
+from packguard.gateway.errors import error_envelope
+from packguard.gateway.handlers import HANDLERS
+from packguard.gateway.instrumentation import request_context
+from packguard.gateway.metrics import GatewayMetrics
+from packguard.gateway.openapi import OPERATIONS, openapi_document
+from packguard.gateway.redis_state import IdempotencyStore
+from packguard.gateway.settings import GatewaySettings
+from packguard.gateway.state import (
+    DOCS_HTML,
+    METRICS,
+    OPENAPI,
+    POOL,
+    REDIS,
+    REPORT_STORE,
+    SETTINGS,
+    SUBMITTER,
+)
+from packguard.gateway.submission import Submitter
+from packguard.gateway.tasks import is_database_ready
+
+
+def create_app(
+    settings: GatewaySettings,
+    redis_client: redis.Redis,
+    pool: asyncpg.Pool,
+    report_store: ReportStore,
+) -> web.Application:
+    """The gateway application; the caller owns (opens and closes) the clients."""
+    metrics = GatewayMetrics()
+    app = web.Application(
+        client_max_size=settings.max_body_bytes,
+        # Outermost first: the request context sees every response, errors included.
+        middlewares=[request_context, error_envelope, authenticate_and_limit],
+    )
+    app[SETTINGS] = settings
+    app[REDIS] = redis_client
+    app[POOL] = pool
+    app[REPORT_STORE] = report_store
+    app[METRICS] = metrics
+    app[SUBMITTER] = Submitter(
+        settings=settings,
+        pool=pool,
+        redis_client=redis_client,
+        idempotency=IdempotencyStore(
+            redis_client, settings.idempotency_key_prefix, settings.idempotency_ttl_seconds
+        ),
+        metrics=metrics,
+    )
+    document = openapi_document()
+    app[OPENAPI] = document
+    app[DOCS_HTML] = docs_html(document)
+
+    for operation in OPERATIONS:
+        handler = HANDLERS.get(operation.operation_id)
+        if handler is not None:
+            app.router.add_route(operation.method, operation.path, handler)
+
+    async def readiness() -> dict[str, bool]:
+        return {
+            "redis": await is_redis_ready(redis_client),
+            "postgres": await is_database_ready(pool),
+        }
+
+    app.add_routes(health_routes(metrics.registry, readiness))
+    return app
