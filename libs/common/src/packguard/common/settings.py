@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -36,7 +37,18 @@ class ServiceSettings(BaseSettings):
 
     def redacted(self) -> dict[str, Any]:
         """Settings for the ``config_loaded`` log event: secrets and URL passwords masked."""
-        return {name: ("***" if isinstance(value, SecretStr) else value) for name, value in self}
+        return {name: _redact(value) for name, value in self}
+
+
+def _redact(value: Any) -> Any:
+    if isinstance(value, SecretStr):
+        return "***"
+    if isinstance(value, str) and "://" in value:
+        parts = urlsplit(value)
+        if parts.password:
+            _, _, host = parts.netloc.rpartition("@")
+            return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+    return value
 
 
 class StorageSettings(BaseSettings):
