@@ -1,0 +1,67 @@
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from packguard.common.errors import InvalidInput, InvalidPurl, MissingVersion, UnsupportedEcosystem
+from packguard.common.purl import Ecosystem, parse_purl
+
+
+@pytest.mark.parametrize(
+    ("text", "ecosystem", "name", "version"),
+    [
+        ("pkg:pypi/requests@2.28.1", Ecosystem.PYPI, "requests", "2.28.1"),
+        (
+            "pkg:pypi/Django_REST.framework@3.14.0",
+            Ecosystem.PYPI,
+            "django-rest-framework",
+            "3.14.0",
+        ),
+        ("pkg:PYPI/six@1.16.0", Ecosystem.PYPI, "six", "1.16.0"),
+        ("pkg:npm/lodash@4.17.21", Ecosystem.NPM, "lodash", "4.17.21"),
+        ("pkg:npm/%40babel/core@7.22.0", Ecosystem.NPM, "@babel/core", "7.22.0"),
+        ("pkg:npm/@babel/core@7.22.0", Ecosystem.NPM, "@babel/core", "7.22.0"),
+        ("  pkg:npm/left-pad@1.3.0 ", Ecosystem.NPM, "left-pad", "1.3.0"),
+    ],
+)
+def test_parse_purl_normalizes_names(
+    text: str, ecosystem: Ecosystem, name: str, version: str
+) -> None:
+    package = parse_purl(text)
+    assert (package.ecosystem, package.name, package.version) == (ecosystem, name, version)
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("", InvalidPurl),
+        ("requests==2.28.1", InvalidPurl),
+        ("pkg:pypi/", InvalidPurl),
+        ("pkg:cargo/serde@1.0.0", UnsupportedEcosystem),
+        ("pkg:pypi/requests", MissingVersion),
+        ("pkg:pypi/ns/requests@1.0", InvalidPurl),
+        ("pkg:pypi/requests@1.0?arch=x86", InvalidPurl),
+        ("pkg:npm/lodash@4.17.21#lib", InvalidPurl),
+        ("pkg:pypi/requests@1.0;rm -rf", InvalidPurl),
+        ("pkg:pypi/" + "a" * 600 + "@1.0", InvalidPurl),
+        ("pkg:npm/..@1.0.0", InvalidPurl),
+    ],
+)
+def test_parse_purl_rejects_bad_input_with_a_specific_error(
+    text: str, error: type[Exception]
+) -> None:
+    with pytest.raises(error):
+        parse_purl(text)
+
+
+def test_purl_round_trips_through_its_normal_form() -> None:
+    package = parse_purl("pkg:npm/%40Babel/Core@7.22.0")
+    assert parse_purl(package.purl) == package
+
+
+@given(st.text(max_size=200))
+def test_parse_purl_never_raises_anything_but_invalid_input(text: str) -> None:
+    try:
+        package = parse_purl(text)
+    except InvalidInput:
+        return
+    assert parse_purl(package.purl) == package
