@@ -18,6 +18,7 @@ from packguard.common.storage import ReportStore, open_report_store
 from packguard.devstack import (
     RunningStack,
     connection_env,
+    ensure_analyzer_image,
     ensure_base_image,
     ensure_docker_engine,
     start_stack,
@@ -125,5 +126,11 @@ async def docker_host(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def analyzer_image(docker_host: str) -> str:
-    return "localhost/packguard-analyzer:0.1.0"
+async def analyzer_image(
+    docker_host: str, repo_root: Path, tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    """The analyzer image of this checkout, built once (reused while its sources match)."""
+    build = tmp_path_factory.mktemp("analyzer-image")
+    return await ensure_analyzer_image(
+        docker_host, repo_root=repo_root, log_path=build / "build.log", state_dir=build
+    )

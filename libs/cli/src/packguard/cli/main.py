@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from collections.abc import Coroutine
 from enum import StrEnum
@@ -25,6 +26,7 @@ from packguard.cli.exit_codes import (
     exit_code_for_verdict,
 )
 from packguard.common.api import AnalyzeRequest, TaskView
+from packguard.common.logs import configure_logging
 from packguard.common.report import AnalysisReport
 
 app = typer.Typer(
@@ -158,6 +160,8 @@ def report(
 
 def run() -> None:
     """Console entry point: usage errors exit 3, not click's 2 (2 means malicious)."""
+    # stdout carries only results (a new key, a report); library events go to stderr.
+    configure_logging("cli", os.environ.get("LOG_LEVEL", "WARNING"))
     try:
         code = typer.main.get_command(app).main(standalone_mode=False)
     except typer.TyperException as exc:  # usage errors: missing or bad arguments

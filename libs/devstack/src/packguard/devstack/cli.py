@@ -1,4 +1,4 @@
-"""`python -m packguard.devstack up|down|status|env`: the dev stack from a shell."""
+"""`python -m packguard.devstack up|down|status|env|images`: the dev stack from a shell."""
 
 import asyncio
 import logging
@@ -13,14 +13,16 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
 
-from packguard.devstack.environment import connection_env, export_lines
+from packguard.devstack.dev_stack import DevStack, ensure_images, read_dev_env, start_dev_stack
+from packguard.devstack.environment import export_lines
 from packguard.devstack.errors import DevstackError
-from packguard.devstack.stack import read_running_stack, stack_status, start_stack, stop_stack
+from packguard.devstack.stack import stack_status, stop_stack
 
 T = TypeVar("T")
 
 app = typer.Typer(
-    help="Start and stop packguard's local dependencies (Redis, PostgreSQL, S3, Docker).",
+    help="Start and stop packguard's local stack: Redis, PostgreSQL, S3, Docker, the analyzer "
+    "image and the services.",
     no_args_is_help=True,
     add_completion=False,
 )
@@ -46,16 +48,42 @@ def _setup() -> None:
 @app.command()
 def up(
     state_dir: StateDir = None,
+    no_services: Annotated[
+        bool,
+        typer.Option("--no-services", help="Only the servers, engine and base image."),
+    ] = False,
     no_docker: Annotated[
-        bool, typer.Option("--no-docker", help="Skip the engine and base image.")
+        bool, typer.Option("--no-docker", help="Skip the engine and images (and the runner).")
     ] = False,
     free_ports: Annotated[
         bool, typer.Option("--free-ports", help="Random free ports, not the defaults.")
     ] = False,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Rebuild the analyzer image even if it exists.")
+    ] = False,
 ) -> None:
-    """Start the stack, reusing servers that already run."""
+    """Start the stack, reusing whatever already runs; print the API URL and dev key."""
     started = time.monotonic()
-    stack = _run(start_stack(state_dir, free_ports=free_ports, with_docker=not no_docker))
+    dev = _run(
+        start_dev_stack(
+            state_dir,
+            free_ports=free_ports,
+            with_docker=not no_docker,
+            with_services=not no_services,
+            rebuild_image=rebuild,
+        )
+    )
+    err.print(_up_table(dev))
+    env_file = shlex.quote(str(dev.stack.state_dir / "env"))
+    elapsed = time.monotonic() - started
+    err.print(f"up in {elapsed:.1f}s; load the environment with: source {env_file}")
+    if dev.gateway_url and dev.api_key:
+        typer.echo(f"API:         {dev.gateway_url}")
+        typer.echo(f"dev API key: {dev.api_key}")
+
+
+def _up_table(dev: DevStack) -> Table:
+    stack = dev.stack
     table = Table("component", "pid", "port", "")
     for name, record in stack.components.items():
         table.add_row(
@@ -63,10 +91,26 @@ def up(
         )
     if stack.docker_host:
         table.add_row("docker", "", "", f"{stack.docker_host} ({stack.base_image})")
-    err.print(table)
-    env_file = shlex.quote(str(stack.state_dir / "env"))
-    elapsed = time.monotonic() - started
-    err.print(f"up in {elapsed:.1f}s; load the environment with: source {env_file}")
+    if dev.analyzer_image:
+        table.add_row("analyzer image", "", "", dev.analyzer_image)
+    if dev.services:
+        for name, service in dev.services.records.items():
+            verb = "reused" if name in dev.services.reused else "started"
+            table.add_row(name, str(service.pid), str(service.port), verb)
+        for name in dev.services.skipped:
+            table.add_row(name, "", "", "skipped: needs the container engine")
+    return table
+
+
+@app.command()
+def images(
+    state_dir: StateDir = None,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Rebuild the analyzer image even if it exists.")
+    ] = False,
+) -> None:
+    """Build (or reuse) the analyzer image in the engine and print its name."""
+    typer.echo(_run(ensure_images(state_dir, rebuild=rebuild)))
 
 
 @app.command()
@@ -79,13 +123,13 @@ def down(
         bool, typer.Option("--purge", help="Also delete the state dir and its data.")
     ] = False,
 ) -> None:
-    """Stop the stack's servers (the shared dockerd keeps running unless --docker)."""
+    """Stop the services, then the servers (the shared dockerd runs on unless --docker)."""
     _run(stop_stack(state_dir, with_docker=docker, purge=purge))
 
 
 @app.command()
 def status(state_dir: StateDir = None) -> None:
-    """Show each server's state; exit 1 unless all of them answer."""
+    """Show each server's and service's state; exit 1 unless all of them answer."""
     statuses = _run(stack_status(state_dir))
     table = Table("component", "state", "pid", "port", "detail")
     for item in statuses:
@@ -98,11 +142,11 @@ def status(state_dir: StateDir = None) -> None:
 @app.command()
 def env(state_dir: StateDir = None) -> None:
     """Print `export K=V` lines for a running stack (eval them in a shell)."""
-    stack = read_running_stack(state_dir)
-    if stack is None:
+    env_vars = read_dev_env(state_dir)
+    if env_vars is None:
         err.print("[red]the stack is not running: start it with `python -m packguard.devstack up`")
         raise typer.Exit(1)
-    typer.echo(export_lines(connection_env(stack)), nl=False)
+    typer.echo(export_lines(env_vars), nl=False)
 
 
 def _run(coroutine: Coroutine[Any, Any, T]) -> T:

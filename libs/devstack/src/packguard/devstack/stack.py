@@ -21,7 +21,7 @@ from packguard.devstack.docker_engine import (
 )
 from packguard.devstack.engine_api import ping_engine
 from packguard.devstack.environment import connection_env, write_env_file
-from packguard.devstack.errors import ComponentFailed, DevstackError
+from packguard.devstack.failures import raise_any
 from packguard.devstack.layout import StateLayout, default_state_dir
 from packguard.devstack.locks import hold_lock
 from packguard.devstack.ports import (
@@ -36,6 +36,7 @@ from packguard.devstack.processes import is_ours, is_running, terminate, wait_ex
 from packguard.devstack.redis_server import RedisServer
 from packguard.devstack.running_stack import ComponentStatus, RunningStack
 from packguard.devstack.s3_server import S3Server
+from packguard.devstack.services import services_status, stop_services
 from packguard.devstack.state_file import ComponentRecord, StackState, load_state, save_state
 from packguard.devstack.system_packages import AptInstaller
 
@@ -100,7 +101,7 @@ async def start_stack(
             except Exception as error:  # re-raised below, once the state is saved
                 errors.append(error)
         save_state(layout, StackState({**kept, **started}, docker_host))
-        _raise_any(errors)
+        raise_any(errors)
     for name, record in {**kept, **started}.items():
         verb = "reusing" if name in kept else "started"
         log.info("%s: %s pid %d on port %d", name, verb, record.pid, record.port)
@@ -127,7 +128,7 @@ async def stop_stack(
     purge: bool = False,
     engine_paths: EnginePaths | None = None,
 ) -> None:
-    """Stop the servers of `state_dir` (SIGTERM, SIGKILL after 10 s).
+    """Stop the services, then the servers of `state_dir` (SIGTERM, SIGKILL after 10 s).
 
     The shared private dockerd keeps running unless `with_docker`; `purge` also deletes
     the state dir and any cluster kept outside it.
@@ -135,6 +136,8 @@ async def stop_stack(
     layout = _layout(state_dir)
     if layout.root.is_dir():
         async with hold_lock(layout.lock_file, timeout=LOCK_TIMEOUT_SECONDS, what=str(layout.root)):
+            # Services first: they would fail (and log) against vanished servers.
+            await stop_services(layout.root)
             state = load_state(layout)
             await asyncio.gather(
                 *(
@@ -155,13 +158,14 @@ async def stop_stack(
 async def stack_status(
     state_dir: Path | None = None, *, engine_paths: EnginePaths | None = None
 ) -> list[ComponentStatus]:
-    """What runs for `state_dir`, probing each recorded server once; docker last if recorded."""
+    """What runs for `state_dir`, probing each recorded server and service once; docker last
+    if recorded."""
     layout = _layout(state_dir)
     state = load_state(layout)
     statuses = await asyncio.gather(
         *(_status(c, layout, state.components.get(c.name)) for c in stack_components())
     )
-    result = list(statuses)
+    result = [*statuses, *await services_status(layout.root)]
     if state.docker_host:
         paths = engine_paths or EnginePaths.from_env()
         pid = private_engine_pid(paths) if state.docker_host == paths.host else None
@@ -288,14 +292,3 @@ async def _status(
         port=record.port,
         detail=f"logs: {layout.log_file(component.name)}",
     )
-
-
-def _raise_any(errors: Sequence[BaseException]) -> None:
-    """Re-raise a bug as is; report every component failure in one message."""
-    for error in errors:
-        if not isinstance(error, DevstackError):
-            raise error
-    if len(errors) == 1:
-        raise errors[0]
-    if errors:
-        raise ComponentFailed("\n".join(str(e) for e in errors))
