@@ -46,7 +46,17 @@ async def pipeline(
 def api_key(service_env: dict[str, str], db_pool: object) -> str:
     """A key made the way an operator makes one: with the CLI."""
     result = subprocess.run(
-        [sys.executable, "-m", "packguard.cli", "apikey", "create", "--name", "e2e"],
+        [
+            sys.executable,
+            "-m",
+            "packguard.cli",
+            "apikey",
+            "create",
+            "--name",
+            "e2e",
+            "--rate-limit",
+            "100000",
+        ],
         env={"DATABASE_URL": service_env["DATABASE_URL"], "PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,

@@ -1,0 +1,168 @@
+"""Tasks per second through the whole pipeline with real analyses, at 1 and N runners.
+
+    .venv/bin/python -m bench.pipeline_throughput [--tasks 24] [--runners 1,4]
+
+Everything runs on loopback: a fixture registry serves small generated sdists, the
+four services run as processes against a fresh Redis/PostgreSQL/S3 and the Docker
+engine. The 1-runner run is the baseline the others are compared against.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+
+from packguard.devstack import (
+    connection_env,
+    ensure_analyzer_image,
+    ensure_base_image,
+    ensure_docker_engine,
+    start_stack,
+    stop_stack,
+)
+from tests.e2e.processes import Pipeline
+from tests.fixtures.packages import pypi_sdist
+from tests.fixtures.registry import FixtureRegistry
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+async def _serve_registry(registry: FixtureRegistry) -> web.AppRunner:
+    runner = web.AppRunner(registry.application(), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    registry.base_url = f"http://127.0.0.1:{port}"
+    return runner
+
+
+def _api_key(database_url: str) -> str:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "packguard.cli",
+            "apikey",
+            "create",
+            "--name",
+            "bench",
+            "--rate-limit",
+            "100000",
+        ],
+        env={"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+async def _measure(pipeline: Pipeline, key: str, purls: list[str]) -> dict[str, float]:
+    headers = {"X-API-Key": key}
+    async with aiohttp.ClientSession() as session:
+        started = time.monotonic()
+        ids = []
+        for purl in purls:
+            async with session.post(
+                f"{pipeline.gateway_url}/api/v1/analyze/", json={"purl": purl}, headers=headers
+            ) as response:
+                assert response.status == 202, await response.text()
+                ids.append((await response.json())["data"]["task_id"])
+        pending = set(ids)
+        latencies = []
+        while pending:
+            for task_id in list(pending):
+                async with session.get(
+                    f"{pipeline.gateway_url}/api/v1/task/{task_id}/", headers=headers
+                ) as response:
+                    data = (await response.json())["data"]
+                if data["status"] in ("completed", "failed", "cancelled"):
+                    assert data["status"] == "completed", data
+                    pending.discard(task_id)
+                    latencies.append(time.monotonic() - started)
+            await asyncio.sleep(0.1)
+        elapsed = time.monotonic() - started
+    latencies.sort()
+    return {
+        "tasks": len(ids),
+        "seconds": elapsed,
+        "tasks_per_second": len(ids) / elapsed,
+        "p50_completion_s": latencies[len(latencies) // 2],
+    }
+
+
+async def main(tasks: int, runner_counts: list[int]) -> list[dict[str, float]]:
+    host = await ensure_docker_engine()
+    with tempfile.TemporaryDirectory(prefix="packguard-bench-") as scratch:
+        root = Path(scratch)
+        await ensure_base_image(host, log_path=root / "base.log")
+        image = await ensure_analyzer_image(
+            host, repo_root=REPO, log_path=root / "image.log", state_dir=root
+        )
+        stack = await start_stack(root / "stack", free_ports=True, with_docker=False)
+        registry = FixtureRegistry()
+        server = await _serve_registry(registry)
+        results = []
+        try:
+            env = connection_env(stack)
+            key = _api_key(env["DATABASE_URL"])
+            for runners in runner_counts:
+                purls = []
+                for i in range(tasks):
+                    version = f"{runners}.0.{i}"
+                    registry.add_pypi("bench-pkg", pypi_sdist("bench-pkg", version))
+                    purls.append(f"pkg:pypi/bench-pkg@{version}")
+                pipeline = Pipeline(
+                    base_env={
+                        **env,
+                        "DOCKER_HOST": host,
+                        "ANALYZER_IMAGE": image,
+                        "WORK_DIR": str(root / "work"),
+                        "PYPI_INDEX_URL": registry.pypi_index_url,
+                        "NPM_REGISTRY_URL": registry.npm_registry_url,
+                    },
+                    log_dir=root,
+                )
+                await pipeline.start(runners=runners)
+                try:
+                    results.append({"runners": runners, **await _measure(pipeline, key, purls)})
+                finally:
+                    await pipeline.stop()
+        finally:
+            await server.cleanup()
+            await stop_stack(stack.state_dir, purge=True)
+    return results
+
+
+def _print(results: list[dict[str, float]]) -> None:
+    baseline = results[0]["tasks_per_second"]
+    print(f"{'runners':>7} {'tasks':>5} {'seconds':>8} {'tasks/s':>8} {'p50 s':>6} {'vs 1st':>6}")
+    for row in results:
+        print(
+            f"{row['runners']:>7} {row['tasks']:>5} {row['seconds']:>8.1f} "
+            f"{row['tasks_per_second']:>8.2f} {row['p50_completion_s']:>6.1f} "
+            f"{row['tasks_per_second'] / baseline:>5.2f}x"
+        )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", type=int, default=24)
+    parser.add_argument("--runners", default="1,4")
+    args = parser.parse_args()
+    counts = [int(n) for n in args.runners.split(",")]
+    outcome = asyncio.run(main(args.tasks, counts))
+    _print(outcome)
+    out = REPO / "bench" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "pipeline_throughput.json").write_text(json.dumps(outcome, indent=2))
