@@ -1,0 +1,60 @@
+"""``python -m packguard.reporter``: settings → logging → tracing → clients → run."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+
+import structlog
+from prometheus_client import CollectorRegistry
+
+from packguard.common.db import apply_migrations, create_pool
+from packguard.common.health import serve_health
+from packguard.common.logs import configure_logging
+from packguard.common.redis_client import create_redis
+from packguard.common.settings import StorageSettings
+from packguard.common.storage import open_report_store
+from packguard.common.tracing import configure_tracing
+from packguard.reporter.service import Reporter
+from packguard.reporter.settings import ReporterSettings
+
+log = structlog.get_logger("packguard.reporter")
+
+
+async def serve(settings: ReporterSettings, storage: StorageSettings) -> None:
+    configure_logging(settings.service_name, settings.log_level)
+    log.info("config_loaded", **settings.redacted(), s3_bucket=storage.s3_bucket)
+    async with contextlib.AsyncExitStack() as stack:
+        tracer_provider = configure_tracing(settings.service_name)
+        stack.callback(tracer_provider.shutdown)
+        client = create_redis(settings.redis_url)
+        stack.push_async_callback(client.aclose)
+        pool = await create_pool(
+            settings.database_url.get_secret_value(), max_size=settings.database_pool_size
+        )
+        stack.push_async_callback(pool.close)
+        await apply_migrations(pool)
+        store = await stack.enter_async_context(open_report_store(storage))
+        await store.ensure_bucket()
+        registry = CollectorRegistry()
+        reporter = Reporter(
+            settings=settings, client=client, pool=pool, store=store, registry=registry
+        )
+        await stack.enter_async_context(
+            serve_health(settings.metrics_host, settings.metrics_port, registry, reporter.readiness)
+        )
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, reporter.stop)
+        log.info("reporter_started")
+        await reporter.run()
+        log.info("reporter_stopped")
+
+
+def main() -> None:
+    asyncio.run(serve(ReporterSettings(), StorageSettings()))
+
+
+if __name__ == "__main__":
+    main()

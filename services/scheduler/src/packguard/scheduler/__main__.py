@@ -1,0 +1,56 @@
+"""``python -m packguard.scheduler``: settings → logging → tracing → clients → run."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+
+import structlog
+from prometheus_client import CollectorRegistry
+
+from packguard.common.db import apply_migrations, create_pool
+from packguard.common.health import serve_health
+from packguard.common.logs import configure_logging
+from packguard.common.redis_client import create_redis
+from packguard.common.tracing import configure_tracing
+from packguard.scheduler.service import Scheduler
+from packguard.scheduler.settings import SchedulerSettings
+
+log = structlog.get_logger("packguard.scheduler")
+
+
+async def serve(settings: SchedulerSettings) -> None:
+    configure_logging(settings.service_name, settings.log_level)
+    log.info("config_loaded", **settings.redacted())
+    async with contextlib.AsyncExitStack() as stack:
+        tracer_provider = configure_tracing(settings.service_name)
+        stack.callback(tracer_provider.shutdown)
+        client = create_redis(settings.redis_url)
+        stack.push_async_callback(client.aclose)
+        pool = await create_pool(
+            settings.database_url.get_secret_value(), max_size=settings.database_pool_size
+        )
+        stack.push_async_callback(pool.close)
+        await apply_migrations(pool)
+        registry = CollectorRegistry()
+        scheduler = Scheduler(settings=settings, client=client, pool=pool, registry=registry)
+        await stack.enter_async_context(
+            serve_health(
+                settings.metrics_host, settings.metrics_port, registry, scheduler.readiness
+            )
+        )
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, scheduler.stop)
+        log.info("scheduler_started")
+        await scheduler.run()
+        log.info("scheduler_stopped")
+
+
+def main() -> None:
+    asyncio.run(serve(SchedulerSettings()))
+
+
+if __name__ == "__main__":
+    main()
