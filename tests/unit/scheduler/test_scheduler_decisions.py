@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from packguard.common.caps import concurrency_cap
 from packguard.scheduler.backoff import backoff_delay
-from packguard.scheduler.caps import concurrency_cap
 from packguard.scheduler.priority import QueueTarget, queue_target
 from packguard.scheduler.scaling import desired_replicas
 

@@ -92,13 +92,12 @@ class Runner:
             except PackguardError as exc:
                 await self._emit(task, "failed", error=exc)
                 return
-            await self._slots.acquire(package.ecosystem.value, task.task_id)
-            self._deps.metrics.busy.inc()
-            try:
-                await self._run(task, package)
-            finally:
-                self._deps.metrics.busy.dec()
-                await self._slots.release(package.ecosystem.value, task.task_id)
+            async with self._slots.held(package.ecosystem.value, task.task_id):
+                self._deps.metrics.busy.inc()
+                try:
+                    await self._run(task, package)
+                finally:
+                    self._deps.metrics.busy.dec()
 
     async def _run(self, task: TaskMessage, package: PackageRef) -> None:
         started = time.monotonic()

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Gauge
 
-from packguard.scheduler.caps import concurrency_cap
+from packguard.common.caps import concurrency_cap
 from packguard.scheduler.queue_stats import QueueSnapshot
 from packguard.scheduler.scaling import desired_replicas
 

@@ -20,6 +20,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 from prometheus_client import CollectorRegistry
 
+from packguard.common.caps import DEFAULT_CAP_KEY
 from packguard.common.db import translated_db_errors
 from packguard.common.errors import DependencyUnavailable
 from packguard.common.messages import TaskEvent, TaskMessage, TaskStatus, utc_now
@@ -29,7 +30,6 @@ from packguard.common.streams import ConsumerOptions, Delivery, StreamConsumer, 
 from packguard.common.tracing import context_from, current_trace_context
 from packguard.scheduler import db
 from packguard.scheduler.backoff import RandomSource
-from packguard.scheduler.caps import DEFAULT_CAP_KEY
 from packguard.scheduler.metrics import SchedulerMetrics
 from packguard.scheduler.placement import Delay, Enqueue, GiveUp, PlacementPolicy, place_task
 from packguard.scheduler.priority import QueueTarget, queue_target
