@@ -19,7 +19,7 @@ help:  ## list the targets
 
 $(BIN)/.installed: constraints.txt $(foreach d,$(DISTS),$(d)/pyproject.toml)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q -c constraints.txt $(foreach d,$(DISTS),-e $(d)) $(DEV_TOOLS)
+	$(BIN)/pip install -qq -c constraints.txt $(foreach d,$(DISTS),-e $(d)) $(DEV_TOOLS)
 	touch $@
 
 venv: $(BIN)/.installed  ## create .venv with every packguard distribution installed

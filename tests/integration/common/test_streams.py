@@ -183,3 +183,19 @@ async def test_concurrency_bounds_messages_in_hand(redis_client: redis.Redis) ->
 
     await _consumer(redis_client, handler, concurrency=2).run(drain=True)
     assert peak == 2
+
+
+async def test_reclaim_never_hands_a_message_in_hand_to_a_second_handler(
+    redis_client: redis.Redis,
+) -> None:
+    await publish(redis_client, LOW, _task())
+    calls = 0
+
+    async def slow(message: TaskMessage, _: Delivery) -> None:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.3)
+
+    # claim_idle_ms=0 makes every reclaim pass see the message as idle.
+    await _consumer(redis_client, slow, claim_idle_ms=0).run(drain=True)
+    assert calls == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -9,6 +11,11 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from packguard.common import keys
+
+
+def default_consumer_name() -> str:
+    """hostname-pid: a restarted process is a new consumer-group member."""
+    return f"{socket.gethostname()}-{os.getpid()}"
 
 
 class ServiceSettings(BaseSettings):
@@ -23,6 +30,7 @@ class ServiceSettings(BaseSettings):
         "postgresql://packguard:packguard@127.0.0.1:15432/packguard"
     )
     database_pool_size: int = Field(default=10, ge=1)
+    consumer_name: str = Field(default_factory=default_consumer_name)
 
     submitted_stream: str = keys.SUBMITTED_STREAM
     ready_stream: str = keys.READY_STREAM

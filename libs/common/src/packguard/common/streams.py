@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic
@@ -93,6 +94,7 @@ class StreamConsumer(Generic[M]):
         self._options = options
         self._on_dead_letter = on_dead_letter
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._in_hand: set[tuple[str, str]] = set()
         self._stopping = asyncio.Event()
 
     @property
@@ -172,9 +174,14 @@ class StreamConsumer(Generic[M]):
 
     def _dispatch(self, entries: list[tuple[str, str, dict[bytes, bytes], int]]) -> None:
         for stream, message_id, fields, deliveries in entries:
+            if (stream, message_id) in self._in_hand:
+                continue  # reclaimed from ourselves while still being handled
+            key = (stream, message_id)
+            self._in_hand.add(key)
             task = asyncio.create_task(self._handle(stream, message_id, fields, deliveries))
             self._in_flight.add(task)
             task.add_done_callback(self._in_flight.discard)
+            task.add_done_callback(functools.partial(_forget, self._in_hand, key))
 
     async def _handle(
         self, stream: str, message_id: str, fields: dict[bytes, bytes], deliveries: int
@@ -270,6 +277,10 @@ class StreamConsumer(Generic[M]):
             stream, self._group, min=message_id, max=message_id, count=1
         )
         return int(pending[0]["times_delivered"]) if pending else 1
+
+
+def _forget(in_hand: set[tuple[str, str]], key: tuple[str, str], _: object) -> None:
+    in_hand.discard(key)
 
 
 def _text(value: bytes | str) -> str:

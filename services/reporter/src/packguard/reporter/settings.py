@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import socket
-
 from pydantic import Field
 
 from packguard.common import keys
 from packguard.common.settings import ServiceSettings
 
 
-def default_consumer_name() -> str:
-    return f"{socket.gethostname()}-{os.getpid()}"
-
-
 class ReporterSettings(ServiceSettings):
     service_name: str = "packguard-reporter"
 
     reporter_group: str = keys.REPORTERS_GROUP
-    consumer_name: str = Field(default_factory=default_consumer_name)
     consumer_concurrency: int = Field(default=4, ge=1)
     claim_idle_ms: int = Field(default=15_000, ge=0)
     """An event whose write failed (PostgreSQL or S3 down) is retried after this long."""

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import socket
 
 import aiodocker
 import aiohttp
@@ -29,7 +27,6 @@ async def main() -> None:
     structlog.get_logger().info("config_loaded", **settings.redacted())
     tracing = configure_tracing(settings.service_name)
     registry = CollectorRegistry()
-    consumer = settings.consumer_name or f"{socket.gethostname()}-{os.getpid()}"
     redis = create_redis(settings.redis_url)
     timeout = aiohttp.ClientTimeout(
         total=None, sock_connect=30, sock_read=settings.registry_timeout_seconds
@@ -47,7 +44,7 @@ async def main() -> None:
             ),
             metrics=RunnerMetrics.create(registry),
         )
-        runner = Runner(settings, deps, consumer)
+        runner = Runner(settings, deps, settings.consumer_name)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, runner.consumer.stop)

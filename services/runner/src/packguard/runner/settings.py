@@ -10,8 +10,6 @@ from packguard.common.settings import ServiceSettings
 class RunnerSettings(ServiceSettings):
     service_name: str = "runner"
     worker_concurrency: int = Field(default=1, ge=1, le=64)
-    consumer_name: str | None = None
-    """Consumer-group member name; defaults to hostname-pid so restarts get a new name."""
 
     docker_host: str | None = None
     analyzer_image: str = "localhost/packguard-analyzer:latest"

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-
 from pydantic import Field, field_validator
 
 from packguard.common import keys
@@ -13,17 +10,12 @@ from packguard.scheduler.priority import DEFAULT_PRIORITY_THRESHOLD
 from packguard.scheduler.scaling import MAX_REPLICAS
 
 
-def default_consumer_name() -> str:
-    return f"{socket.gethostname()}-{os.getpid()}"
-
-
 class SchedulerSettings(ServiceSettings):
     service_name: str = "packguard-scheduler"
 
     scheduler_group: str = keys.SCHEDULERS_GROUP
     runners_group: str = keys.RUNNERS_GROUP
     """Read only, for the lag and pending gauges of the ready streams."""
-    consumer_name: str = Field(default_factory=default_consumer_name)
     delayed_payload_hash: str = keys.DELAYED_PAYLOAD_HASH
     delayed_target_hash: str = f"{keys.DELAYED_ZSET}:target"
     """Ready-stream target of each delayed task, by task id (KEYS[3] of the delayed scripts)."""
