@@ -13,6 +13,7 @@ import redis.asyncio as redis
 from aiohttp import web
 
 from packguard.common.db import apply_migrations, create_pool
+from packguard.common.redis_client import create_redis
 from packguard.common.settings import StorageSettings
 from packguard.common.storage import ReportStore, open_report_store
 from packguard.devstack import (
@@ -69,7 +70,7 @@ def storage_settings(service_env: dict[str, str]) -> StorageSettings:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def redis_client(redis_url: str) -> AsyncIterator[redis.Redis]:
-    client = redis.Redis.from_url(redis_url)
+    client = create_redis(redis_url)
     await client.flushdb()
     try:
         yield client

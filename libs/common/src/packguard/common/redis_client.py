@@ -18,6 +18,9 @@ def create_redis(url: str) -> redis.Redis:
         retry_on_error=[RedisConnectionError, RedisTimeoutError, ConnectionResetError],
         health_check_interval=30,
         socket_connect_timeout=5,
+        # Longer than any blocking read we issue (XREADGROUP BLOCK ~1 s), so a lost
+        # reply surfaces as an error instead of a coroutine waiting forever.
+        socket_timeout=30,
     )
 
 

@@ -112,7 +112,8 @@ class StreamConsumer(Generic[M]):
     async def run(self, *, drain: bool = False) -> None:
         """Consume until ``stop()``; with ``drain`` return as soon as there is no work left."""
         await self.ensure_groups()
-        reclaimer = asyncio.create_task(self._reclaim_forever(), name="reclaim")
+        done = asyncio.Event()
+        reclaimer = asyncio.create_task(self._reclaim_until(done), name="reclaim")
         try:
             while not self._stopping.is_set():
                 got = await self._read_once(block=not drain)
@@ -128,7 +129,9 @@ class StreamConsumer(Generic[M]):
                 task.cancel()
             raise
         finally:
-            reclaimer.cancel()
+            # Stopped between commands, never mid-command: cancelling a Redis call can
+            # leave its reply unread on a pooled connection.
+            done.set()
             with contextlib.suppress(asyncio.CancelledError):
                 await reclaimer
             if self._in_flight:
@@ -197,7 +200,8 @@ class StreamConsumer(Generic[M]):
                 log.warning("stream_message_malformed", error=str(exc))
                 await self._dead_letter(stream, message_id, fields, deliveries)
                 return
-            heartbeat = asyncio.create_task(self._keep_claimed(stream, message_id))
+            handled = asyncio.Event()
+            heartbeat = asyncio.create_task(self._keep_claimed(stream, message_id, handled))
             try:
                 await self._handler(message, Delivery(stream, message_id, deliveries))
             except Exception:
@@ -205,14 +209,14 @@ class StreamConsumer(Generic[M]):
                 log.exception("stream_handler_failed", deliveries=deliveries)
                 return
             finally:
-                heartbeat.cancel()
+                handled.set()
+                await heartbeat
             await self._ack(stream, message_id)
 
-    async def _keep_claimed(self, stream: str, message_id: str) -> None:
+    async def _keep_claimed(self, stream: str, message_id: str, handled: asyncio.Event) -> None:
         """Reset the idle time of a message in hand so a long analysis is not stolen."""
         interval = max(self._options.claim_idle_ms / 3000, 0.05)
-        while True:
-            await asyncio.sleep(interval)
+        while not await _wait_or_timeout(handled, interval):
             with contextlib.suppress(redis.RedisError):
                 await self._client.xclaim(
                     stream, self._group, self._consumer, 0, [message_id], justid=True
@@ -240,10 +244,9 @@ class StreamConsumer(Generic[M]):
             await self._on_dead_letter(letter)
         await self._ack(stream, message_id)
 
-    async def _reclaim_forever(self) -> None:
+    async def _reclaim_until(self, done: asyncio.Event) -> None:
         interval = max(self._options.claim_idle_ms / 2000, 0.05)
-        while True:
-            await asyncio.sleep(interval)
+        while not await _wait_or_timeout(done, interval):
             try:
                 await self._reclaim_once(min_idle_ms=self._options.claim_idle_ms)
             except redis.RedisError as exc:
@@ -277,6 +280,16 @@ class StreamConsumer(Generic[M]):
             stream, self._group, min=message_id, max=message_id, count=1
         )
         return int(pending[0]["times_delivered"]) if pending else 1
+
+
+async def _wait_or_timeout(event: asyncio.Event, seconds: float) -> bool:
+    """True once ``event`` is set; False after ``seconds`` without it."""
+    try:
+        async with asyncio.timeout(seconds):
+            await event.wait()
+    except TimeoutError:
+        return False
+    return True
 
 
 def _forget(in_hand: set[tuple[str, str]], key: tuple[str, str], _: object) -> None:
