@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -151,3 +152,19 @@ async def test_cancelled_task_never_runs(
     events = await _run_one(runner, redis_client, task)
     assert [e.kind for e in events] == ["cancelled"]
     assert fixture_registry.requests == []
+
+
+async def test_stop_lets_the_analysis_in_hand_finish_before_returning(
+    runner: Runner, redis_client: redis.Redis, fixture_registry: FixtureRegistry
+) -> None:
+    """What SIGTERM does: no new reads, the running analysis completes and is acked."""
+    fixture_registry.add_pypi("demo-pkg", pypi_sdist("demo-pkg", "1.0.0"))
+    await publish(redis_client, keys.READY_STREAM, _task("pkg:pypi/demo-pkg@1.0.0"))
+    consuming = asyncio.create_task(runner.consumer.run())
+    async with asyncio.timeout(60):
+        while "running" not in [e.kind for e in await _events(redis_client)]:
+            await asyncio.sleep(0.05)
+    runner.consumer.stop()
+    await asyncio.wait_for(consuming, timeout=120)
+    assert [e.kind for e in await _events(redis_client)][-1] == "completed"
+    assert (await redis_client.xpending(keys.READY_STREAM, keys.RUNNERS_GROUP))["pending"] == 0
