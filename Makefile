@@ -12,7 +12,7 @@ DEV_TOOLS := pytest pytest-asyncio pytest-timeout mypy ruff import-linter hypoth
              types-aiobotocore-s3 asyncpg-stubs types-pyyaml jsonschema
 PURL ?=
 
-.PHONY: help venv up down logs status analyze test lint typecheck unit images
+.PHONY: help venv up down logs status analyze test lint typecheck unit images k8s-test
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ analyze: up  ## analyze one package: make analyze PURL=pkg:pypi/six@1.16.0
 
 images: venv  ## build the analyzer image in the local engine
 	$(BIN)/python -m packguard.devstack images --state-dir $(STATE)
+
+k8s-test: venv  ## render and validate every Kustomize target (installs promtool/amtool as root)
+	$(BIN)/pytest tests/unit/k8s -q
 
 lint: venv  ## ruff, import contracts
 	$(BIN)/ruff check .

@@ -43,7 +43,6 @@ async def test_update_metrics_gauges_match_queues(
         await publish(redis_client, keys.SUBMITTED_STREAM, delayed)
     scheduler = make_scheduler(ecosystem_concurrency={"pypi": 2})
     await scheduler.run(drain=True)
-    await redis_client.xgroup_create(keys.READY_STREAM, keys.RUNNERS_GROUP, id="0")
     await redis_client.xreadgroup(keys.RUNNERS_GROUP, "runner-1", {keys.READY_STREAM: ">"}, 1)
     await publish(
         redis_client,
@@ -169,3 +168,12 @@ def _wait_for_metrics(port: int, process: subprocess.Popen[bytes]) -> str:
             pass
         assert time.monotonic() < deadline, "metrics endpoint never came up"
         time.sleep(0.1)
+
+
+async def test_scheduler_creates_the_runners_group_so_autoscaling_can_start_from_zero(
+    make_scheduler: Callable[..., Scheduler], redis_client: redis.Redis
+) -> None:
+    await make_scheduler().run(drain=True)
+    for stream in (keys.READY_STREAM, keys.PRIORITY_STREAM):
+        groups = await redis_client.xinfo_groups(stream)
+        assert keys.RUNNERS_GROUP.encode() in [g["name"] for g in groups]

@@ -26,7 +26,13 @@ from packguard.common.errors import DependencyUnavailable
 from packguard.common.messages import TaskEvent, TaskMessage, TaskStatus, utc_now
 from packguard.common.purl import Ecosystem
 from packguard.common.redis_client import is_redis_ready
-from packguard.common.streams import ConsumerOptions, Delivery, StreamConsumer, publish
+from packguard.common.streams import (
+    ConsumerOptions,
+    Delivery,
+    StreamConsumer,
+    ensure_group,
+    publish,
+)
 from packguard.common.tracing import context_from, current_trace_context
 from packguard.scheduler import db
 from packguard.scheduler.backoff import RandomSource
@@ -107,6 +113,10 @@ class Scheduler:
 
     async def run(self, *, drain: bool = False) -> None:
         """Run every loop until ``stop()``; with ``drain``, until no work is left."""
+        # The runners' group exists before any runner does, so an autoscaler reading its
+        # lag (KEDA) can scale the runners up from zero.
+        for stream in (self._settings.priority_stream, self._settings.ready_stream):
+            await ensure_group(self._client, stream, self._settings.runners_group)
         if drain:
             await self._drain()
             return
