@@ -19,9 +19,10 @@ from packguard.common import keys
 from packguard.common.messages import TaskEvent, TaskMessage, decode_message
 from packguard.common.report import VerdictLabel
 from packguard.common.streams import publish
+from packguard.runner.backends import NoopBackend, SandboxBackend
 from packguard.runner.metrics import RunnerMetrics
 from packguard.runner.registries import build_registries
-from packguard.runner.sandbox import DockerSandbox
+from packguard.runner.sandbox import DockerSandbox, SandboxLimits
 from packguard.runner.service import Runner, RunnerDependencies
 from packguard.runner.settings import RunnerSettings
 from tests.fixtures.packages import npm_tarball, pypi_sdist, tar_gz
@@ -49,15 +50,18 @@ async def runner(
         cancel_poll_seconds=0.2,
     )
     async with aiohttp.ClientSession() as http, aiodocker.Docker(url=docker_host) as docker:
-        deps = RunnerDependencies(
-            redis=redis_client,
+        backend = SandboxBackend(
             http=http,
             sandbox=DockerSandbox(docker, cancel_poll_seconds=0.2),
             registries=build_registries(
                 pypi_index=settings.pypi_index_url, npm_registry=settings.npm_registry_url
             ),
-            metrics=RunnerMetrics.create(CollectorRegistry()),
+            image=analyzer_image,
+            limits=SandboxLimits.from_settings(settings),
+            work_dir=tmp_path / "work",
+            max_artifact_bytes=settings.max_artifact_bytes,
         )
+        deps = RunnerDependencies(redis_client, backend, RunnerMetrics.create(CollectorRegistry()))
         yield Runner(settings, deps, "test-runner")
 
 
@@ -168,3 +172,18 @@ async def test_stop_lets_the_analysis_in_hand_finish_before_returning(
     await asyncio.wait_for(consuming, timeout=120)
     assert [e.kind for e in await _events(redis_client)][-1] == "completed"
     assert (await redis_client.xpending(keys.READY_STREAM, keys.RUNNERS_GROUP))["pending"] == 0
+
+
+async def test_noop_backend_completes_without_fetching_or_a_container(
+    redis_client: redis.Redis, redis_url: str, fixture_registry: FixtureRegistry
+) -> None:
+    settings = RunnerSettings(redis_url=redis_url, analysis_backend="noop")
+    deps = RunnerDependencies(
+        redis_client, NoopBackend(), RunnerMetrics.create(CollectorRegistry())
+    )
+    runner = Runner(settings, deps, "noop-runner")
+    events = await _run_one(runner, redis_client, _task("pkg:npm/anything@1.0.0"))
+    assert [e.kind for e in events] == ["running", "completed"]
+    report = events[-1].report
+    assert report is not None and report.analyzer_version == "noop"
+    assert fixture_registry.requests == []

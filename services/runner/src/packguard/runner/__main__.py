@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiodocker
 import aiohttp
@@ -14,11 +17,35 @@ from packguard.common.health import serve_health
 from packguard.common.logs import configure_logging
 from packguard.common.redis_client import create_redis, is_redis_ready
 from packguard.common.tracing import configure_tracing
+from packguard.runner.backends import AnalysisBackend, NoopBackend, SandboxBackend
 from packguard.runner.metrics import RunnerMetrics
 from packguard.runner.registries import build_registries
-from packguard.runner.sandbox import DockerSandbox
+from packguard.runner.sandbox import DockerSandbox, SandboxLimits
 from packguard.runner.service import Runner, RunnerDependencies
 from packguard.runner.settings import RunnerSettings
+
+
+@contextlib.asynccontextmanager
+async def open_backend(settings: RunnerSettings) -> AsyncIterator[AnalysisBackend]:
+    if settings.analysis_backend == "noop":
+        yield NoopBackend()
+        return
+    timeout = aiohttp.ClientTimeout(sock_connect=30, sock_read=settings.registry_timeout_seconds)
+    async with (
+        aiohttp.ClientSession(timeout=timeout) as http,
+        aiodocker.Docker(url=settings.docker_host) as docker,
+    ):
+        yield SandboxBackend(
+            http=http,
+            sandbox=DockerSandbox(docker, cancel_poll_seconds=settings.cancel_poll_seconds),
+            registries=build_registries(
+                pypi_index=settings.pypi_index_url, npm_registry=settings.npm_registry_url
+            ),
+            image=settings.analyzer_image,
+            limits=SandboxLimits.from_settings(settings),
+            work_dir=Path(settings.work_dir),
+            max_artifact_bytes=settings.max_artifact_bytes,
+        )
 
 
 async def main() -> None:
@@ -28,22 +55,8 @@ async def main() -> None:
     tracing = configure_tracing(settings.service_name)
     registry = CollectorRegistry()
     redis = create_redis(settings.redis_url)
-    timeout = aiohttp.ClientTimeout(
-        total=None, sock_connect=30, sock_read=settings.registry_timeout_seconds
-    )
-    async with (
-        aiohttp.ClientSession(timeout=timeout) as http,
-        aiodocker.Docker(url=settings.docker_host) as docker,
-    ):
-        deps = RunnerDependencies(
-            redis=redis,
-            http=http,
-            sandbox=DockerSandbox(docker, cancel_poll_seconds=settings.cancel_poll_seconds),
-            registries=build_registries(
-                pypi_index=settings.pypi_index_url, npm_registry=settings.npm_registry_url
-            ),
-            metrics=RunnerMetrics.create(registry),
-        )
+    async with open_backend(settings) as backend:
+        deps = RunnerDependencies(redis, backend, RunnerMetrics.create(registry))
         runner = Runner(settings, deps, settings.consumer_name)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -15,6 +15,7 @@ import structlog
 
 from packguard.common import sandbox as contract
 from packguard.common.errors import SandboxUnavailable
+from packguard.runner.settings import RunnerSettings
 
 log = structlog.get_logger(__name__)
 
@@ -29,6 +30,17 @@ class SandboxLimits:
     scratch_bytes: int
     nofile: tuple[int, int]
     nproc: tuple[int, int]
+
+    @classmethod
+    def from_settings(cls, settings: RunnerSettings) -> SandboxLimits:
+        return cls(
+            memory_bytes=settings.sandbox_memory_bytes,
+            nano_cpus=settings.sandbox_nano_cpus,
+            pids_limit=settings.sandbox_pids_limit,
+            scratch_bytes=settings.sandbox_scratch_bytes,
+            nofile=settings.sandbox_nofile,
+            nproc=settings.sandbox_nproc,
+        )
 
 
 class SandboxOutcome(StrEnum):

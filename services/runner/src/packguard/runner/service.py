@@ -1,12 +1,10 @@
-"""The runner: claim a task, fetch its artifact, analyse it in the sandbox, report."""
+"""The runner: claim a task, analyse it through its backend, report the outcome."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
-import aiohttp
 import redis.asyncio as redis
 import structlog
 from opentelemetry import trace
@@ -20,14 +18,12 @@ from packguard.common.messages import (
     TaskMessage,
     decode_message,
 )
-from packguard.common.purl import Ecosystem, PackageRef, parse_purl
+from packguard.common.purl import PackageRef, parse_purl
 from packguard.common.streams import ConsumerOptions, Delivery, StreamConsumer, publish
 from packguard.common.tracing import context_from, current_trace_context
-from packguard.runner.analysis import AnalysisCancelled, TaskWorkspace, run_analysis
-from packguard.runner.download import download_artifact
+from packguard.runner.analysis import AnalysisCancelled
+from packguard.runner.backends import AnalysisBackend
 from packguard.runner.metrics import RunnerMetrics
-from packguard.runner.registries import RegistryAdapter
-from packguard.runner.sandbox import DockerSandbox, SandboxLimits
 from packguard.runner.settings import RunnerSettings
 from packguard.runner.slots import EcosystemSlots
 
@@ -38,9 +34,7 @@ tracer = trace.get_tracer("packguard.runner")
 @dataclass(frozen=True, slots=True)
 class RunnerDependencies:
     redis: redis.Redis
-    http: aiohttp.ClientSession
-    sandbox: DockerSandbox
-    registries: dict[Ecosystem, RegistryAdapter]
+    backend: AnalysisBackend
     metrics: RunnerMetrics
 
 
@@ -50,14 +44,6 @@ class Runner:
         self._deps = deps
         self._slots = EcosystemSlots(
             deps.redis, settings.ecosystem_concurrency, lease_seconds=settings.slot_lease_seconds
-        )
-        self._limits = SandboxLimits(
-            memory_bytes=settings.sandbox_memory_bytes,
-            nano_cpus=settings.sandbox_nano_cpus,
-            pids_limit=settings.sandbox_pids_limit,
-            scratch_bytes=settings.sandbox_scratch_bytes,
-            nofile=settings.sandbox_nofile,
-            nproc=settings.sandbox_nproc,
         )
         self.consumer: StreamConsumer[TaskMessage] = StreamConsumer(
             deps.redis,
@@ -101,29 +87,12 @@ class Runner:
 
     async def _run(self, task: TaskMessage, package: PackageRef) -> None:
         started = time.monotonic()
-        workspace = TaskWorkspace(Path(self._settings.work_dir) / f"{task.task_id}-{task.attempt}")
         await self._emit(task, "running", phase="fetch")
         try:
-            workspace.create()
-            registry = self._deps.registries[package.ecosystem]
-            location = await registry.locate(self._deps.http, package)
-            artifact = await download_artifact(
-                self._deps.http,
-                location,
-                workspace.input_dir / location.filename,
-                max_bytes=self._settings.max_artifact_bytes,
-            )
-            await self._emit(task, "phase", phase="analyze")
-            report = await run_analysis(
-                self._deps.sandbox,
-                image=self._settings.analyzer_image,
-                limits=self._limits,
-                workspace=workspace,
-                artifact=artifact,
-                package=package,
-                task_id=task.task_id,
-                attempt=task.attempt,
-                timeout_seconds=task.timeout_minutes * 60,
+            outcome = await self._deps.backend.analyze(
+                task,
+                package,
+                on_phase=lambda phase: self._emit(task, "phase", phase=phase),
                 is_cancelled=lambda: self._is_cancelled(task),
             )
         except AnalysisCancelled:
@@ -136,9 +105,9 @@ class Runner:
             self._deps.metrics.analysis_seconds.labels(package.ecosystem.value).observe(
                 time.monotonic() - started
             )
-            await self._emit(task, "completed", report=report, sha256=artifact.sha256)
-        finally:
-            workspace.remove()
+            await self._emit(
+                task, "completed", report=outcome.report, sha256=outcome.artifact_sha256
+            )
 
     async def _fail_or_retry(self, task: TaskMessage, error: PackguardError) -> None:
         log.warning("analysis_failed", error_code=error.code, error=error.message)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from packguard.common.settings import ServiceSettings
@@ -11,6 +13,8 @@ class RunnerSettings(ServiceSettings):
     service_name: str = "runner"
     worker_concurrency: int = Field(default=1, ge=1, le=64)
 
+    analysis_backend: Literal["sandbox", "noop"] = "sandbox"
+    """``noop`` answers every task with an empty report: for control-plane benchmarks only."""
     docker_host: str | None = None
     analyzer_image: str = "localhost/packguard-analyzer:latest"
     work_dir: str = "/var/tmp/packguard-runner"  # noqa: S108 (root-owned, per-task subdirs)

@@ -1,0 +1,116 @@
+"""How a claimed task becomes a report: the real sandbox, or a no-op for benchmarks."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import aiohttp
+
+from packguard.common.messages import TaskMessage
+from packguard.common.purl import Ecosystem, PackageRef
+from packguard.common.report import AnalysisReport, PackageInfo, Verdict, VerdictLabel
+from packguard.runner.analysis import TaskWorkspace, run_analysis
+from packguard.runner.download import download_artifact
+from packguard.runner.registries import RegistryAdapter
+from packguard.runner.sandbox import CancelCheck, DockerSandbox, SandboxLimits
+
+PhaseHook = Callable[[str], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisOutcome:
+    report: AnalysisReport
+    artifact_sha256: str | None
+
+
+class AnalysisBackend(Protocol):
+    async def analyze(
+        self,
+        task: TaskMessage,
+        package: PackageRef,
+        *,
+        on_phase: PhaseHook,
+        is_cancelled: CancelCheck,
+    ) -> AnalysisOutcome:
+        """The report of ``package``; raises PackguardError (or AnalysisCancelled)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxBackend:
+    """Fetch the exact artifact, verify it, and run the analyzer image on it."""
+
+    http: aiohttp.ClientSession
+    sandbox: DockerSandbox
+    registries: dict[Ecosystem, RegistryAdapter]
+    image: str
+    limits: SandboxLimits
+    work_dir: Path
+    max_artifact_bytes: int
+
+    async def analyze(
+        self,
+        task: TaskMessage,
+        package: PackageRef,
+        *,
+        on_phase: PhaseHook,
+        is_cancelled: CancelCheck,
+    ) -> AnalysisOutcome:
+        workspace = TaskWorkspace(self.work_dir / f"{task.task_id}-{task.attempt}")
+        try:
+            workspace.create()
+            location = await self.registries[package.ecosystem].locate(self.http, package)
+            artifact = await download_artifact(
+                self.http,
+                location,
+                workspace.input_dir / location.filename,
+                max_bytes=self.max_artifact_bytes,
+            )
+            await on_phase("analyze")
+            report = await run_analysis(
+                self.sandbox,
+                image=self.image,
+                limits=self.limits,
+                workspace=workspace,
+                artifact=artifact,
+                package=package,
+                task_id=task.task_id,
+                attempt=task.attempt,
+                timeout_seconds=task.timeout_minutes * 60,
+                is_cancelled=is_cancelled,
+            )
+            return AnalysisOutcome(report, artifact.sha256)
+        finally:
+            workspace.remove()
+
+
+NOOP_ANALYZER_VERSION = "noop"
+
+
+class NoopBackend:
+    """Answers at once with an empty benign report: measures the control plane alone.
+
+    Only for benchmarks and chaos runs (``ANALYSIS_BACKEND=noop``); its reports carry
+    analyzer_version "noop" so they never answer a real submission from the cache.
+    """
+
+    async def analyze(
+        self,
+        task: TaskMessage,
+        package: PackageRef,
+        *,
+        on_phase: PhaseHook,
+        is_cancelled: CancelCheck,
+    ) -> AnalysisOutcome:
+        report = AnalysisReport(
+            analyzer_version=NOOP_ANALYZER_VERSION,
+            package=PackageInfo(
+                ecosystem=package.ecosystem.value, name=package.name, version=package.version
+            ),
+            artifacts=[],
+            verdict=Verdict(label=VerdictLabel.BENIGN, score=0.0, summary="no-op backend"),
+        )
+        return AnalysisOutcome(report, None)
