@@ -9,7 +9,7 @@ STATE := .packguard
 DISTS := libs/common libs/analyzer libs/devstack libs/cli \
          services/gateway services/scheduler services/runner services/reporter
 DEV_TOOLS := pytest pytest-asyncio pytest-timeout mypy ruff import-linter hypothesis \
-             types-aiobotocore-s3 asyncpg-stubs types-pyyaml jsonschema
+             types-aiobotocore-s3 asyncpg-stubs types-pyyaml jsonschema matplotlib
 PURL ?=
 
 .PHONY: help venv up down logs status analyze test lint typecheck unit images k8s-test
@@ -40,8 +40,12 @@ analyze: up  ## analyze one package: make analyze PURL=pkg:pypi/six@1.16.0
 	@test -n "$(PURL)" || { echo "usage: make analyze PURL=pkg:pypi/six@1.16.0" >&2; exit 2; }
 	source $(STATE)/env && $(BIN)/packguard submit '$(PURL)' --wait
 
-images: venv  ## build the analyzer image in the local engine
+images: venv  ## build the analyzer and the four service images in the local engine
 	$(BIN)/python -m packguard.devstack images --state-dir $(STATE)
+
+.PHONY: dr-drill
+dr-drill: venv  ## back up PostgreSQL to S3, restore it into a fresh server, compare
+	$(BIN)/python -m packguard.devstack.dr_drill
 
 k8s-test: venv  ## render and validate every Kustomize target (installs promtool/amtool as root)
 	$(BIN)/pytest tests/unit/k8s -q

@@ -40,6 +40,12 @@ Public API::
                                     state_dir: Path | None = None) -> str
     def analyzer_tag(repo_root: Path) -> str          # content digest, 12 hex chars
     async def ensure_images(state_dir: Path | None = None, *, rebuild: bool = False) -> str
+    async def ensure_service_images(docker_host: str, *, repo_root: Path, log_path: Path,
+                                    rebuild: bool = False, state_dir: Path | None = None,
+                                    services=IMAGE_NAMES) -> dict[str, str]  # + "backup"
+    async def ensure_all_images(state_dir: Path | None = None, *,
+                                rebuild: bool = False) -> list[str]   # `make images`
+    def service_tag(repo_root: Path, service: str) -> str   # content digest, 12 hex chars
     def dev_env(stack, *, gateway_url, api_key) -> dict[str, str]
     def read_dev_env(state_dir: Path | None = None) -> dict[str, str] | None
     def find_repo_root(start: Path | None = None) -> Path
@@ -55,8 +61,9 @@ A session fixture::
 
 CLI: `python -m packguard.devstack up [--state-dir D] [--no-services] [--no-docker]
 [--free-ports] [--rebuild]` (prints the API URL and the dev key), `images [--rebuild]`
-(prints the analyzer image), `down [--docker] [--purge]`, `status`, `env` (prints
-`export K=V` lines, PACKGUARD_URL and PACKGUARD_API_KEY included).
+(builds and prints the analyzer image and the four `localhost/packguard-<service>:<tag>`
+images), `down [--docker] [--purge]`, `status`, `env` (prints `export K=V` lines,
+PACKGUARD_URL and PACKGUARD_API_KEY included).
 """
 
 from packguard.devstack.analyzer_image import analyzer_tag, ensure_analyzer_image
@@ -74,11 +81,18 @@ from packguard.devstack.environment import connection_env
 from packguard.devstack.errors import ComponentFailed, DevstackError, EngineUnavailable, SetupError
 from packguard.devstack.layout import default_state_dir
 from packguard.devstack.running_stack import ComponentStatus, RunningStack
+from packguard.devstack.service_images import (
+    SERVICE_NAMES,
+    ensure_all_images,
+    ensure_service_images,
+    service_tag,
+)
 from packguard.devstack.stack import read_running_stack, stack_status, start_stack, stop_stack
 from packguard.devstack.state_file import ComponentRecord
 
 __all__ = [
     "BASE_IMAGE",
+    "SERVICE_NAMES",
     "ComponentFailed",
     "ComponentRecord",
     "ComponentStatus",
@@ -92,13 +106,16 @@ __all__ = [
     "connection_env",
     "default_state_dir",
     "dev_env",
+    "ensure_all_images",
     "ensure_analyzer_image",
     "ensure_base_image",
     "ensure_docker_engine",
     "ensure_images",
+    "ensure_service_images",
     "find_repo_root",
     "read_dev_env",
     "read_running_stack",
+    "service_tag",
     "stack_status",
     "start_dev_stack",
     "start_stack",

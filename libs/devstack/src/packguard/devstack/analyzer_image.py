@@ -146,7 +146,7 @@ async def _build(
         )
         await asyncio.to_thread(write_context_tar, context, tarball)
         async with asyncio.timeout(BUILD_TIMEOUT_SECONDS):
-            await _send_build(docker, image, tarball, build_args(repo_root), log_path)
+            await send_build(docker, image, tarball, build_args(repo_root), log_path)
     except TimeoutError:
         raise DevstackError(
             f"building {image} took over {BUILD_TIMEOUT_SECONDS:.0f}s; see {log_path}"
@@ -156,15 +156,23 @@ async def _build(
     log.info("built %s", image)
 
 
-async def _send_build(
-    docker: aiodocker.Docker, image: str, tarball: Path, args: dict[str, str], log_path: Path
+async def send_build(  # noqa: PLR0913 - the build's inputs, one each
+    docker: aiodocker.Docker,
+    image: str,
+    tarball: Path,
+    args: dict[str, str],
+    log_path: Path,
+    *,
+    dockerfile: str = "Dockerfile",
 ) -> None:
+    """Build `image` from a context tarball through the Engine API, output to `log_path`."""
     with tarball.open("rb") as context, log_path.open("a") as log_file:
-        log_file.write(f"$ docker build -t {image} (Engine API, build args {args})\n")
+        log_file.write(f"$ docker build -f {dockerfile} -t {image} (build args {args})\n")
         try:
             stream = docker.images.build(
                 fileobj=context,
                 encoding="identity",
+                path_dockerfile=dockerfile,
                 tag=image,
                 buildargs=args,
                 labels={TAG_LABEL: image.rpartition(":")[2]},

@@ -13,9 +13,10 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
 
-from packguard.devstack.dev_stack import DevStack, ensure_images, read_dev_env, start_dev_stack
+from packguard.devstack.dev_stack import DevStack, read_dev_env, start_dev_stack
 from packguard.devstack.environment import export_lines
 from packguard.devstack.errors import DevstackError
+from packguard.devstack.service_images import ensure_all_images
 from packguard.devstack.stack import stack_status, stop_stack
 
 T = TypeVar("T")
@@ -106,11 +107,12 @@ def _up_table(dev: DevStack) -> Table:
 def images(
     state_dir: StateDir = None,
     rebuild: Annotated[
-        bool, typer.Option("--rebuild", help="Rebuild the analyzer image even if it exists.")
+        bool, typer.Option("--rebuild", help="Rebuild the images even if they exist.")
     ] = False,
 ) -> None:
-    """Build (or reuse) the analyzer image in the engine and print its name."""
-    typer.echo(_run(ensure_images(state_dir, rebuild=rebuild)))
+    """Build (or reuse) the analyzer and the four service images; print their names."""
+    for image in _run(ensure_all_images(state_dir, rebuild=rebuild)):
+        typer.echo(image)
 
 
 @app.command()
