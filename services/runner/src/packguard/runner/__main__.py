@@ -24,12 +24,18 @@ from packguard.runner.sandbox import DockerSandbox, SandboxLimits
 from packguard.runner.service import Runner, RunnerDependencies
 from packguard.runner.settings import RunnerSettings
 
+DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock"
+
 
 @contextlib.asynccontextmanager
 async def open_backend(settings: RunnerSettings) -> AsyncIterator[AnalysisBackend]:
     if settings.analysis_backend == "noop":
         yield NoopBackend()
         return
+    if settings.docker_host is None and not Path(DEFAULT_DOCKER_SOCKET).exists():
+        raise SystemExit(
+            f"no container engine: set DOCKER_HOST (no socket at {DEFAULT_DOCKER_SOCKET})"
+        )
     timeout = aiohttp.ClientTimeout(sock_connect=30, sock_read=settings.registry_timeout_seconds)
     async with (
         aiohttp.ClientSession(timeout=timeout) as http,
