@@ -18,7 +18,7 @@ PURL ?=
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(BIN)/.installed: constraints.txt $(foreach d,$(DISTS),$(d)/pyproject.toml)
+$(BIN)/.installed: Makefile constraints.txt $(foreach d,$(DISTS),$(d)/pyproject.toml)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -qq -c constraints.txt $(foreach d,$(DISTS),-e $(d)) $(DEV_TOOLS)
 	touch $@
