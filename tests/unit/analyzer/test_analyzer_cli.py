@@ -92,6 +92,7 @@ def test_cli_sdist_with_decoded_exec_is_malicious(
     assert {f.rule_id for f in report.findings} == {
         "obfuscation-exec-decoded",
         "install-hook-setup-py-command",
+        "install-hook-setup-py-exec",
     }
     assert report.verdict.label == VerdictLabel.MALICIOUS
     assert [(p.name, p.status) for p in report.phases] == [
@@ -103,17 +104,23 @@ def test_cli_sdist_with_decoded_exec_is_malicious(
     assert json.loads(stderr.strip().splitlines()[-1])["event"] == "analysis_finished"
 
 
-def test_cli_npm_tarball_piping_download_to_shell_is_suspicious(
+def test_cli_npm_tarball_piping_download_to_shell_is_malicious(
     make_archive: ArchiveFactory, tmp_path: Path
 ) -> None:
     artifact = make_archive("evil-1.0.0.tgz", "tar.gz", NPM)
     code, report, _ = run_analyzer(tmp_path, "npm", artifact, "--static-only")
     assert code == EXIT_OK
     by_rule = {f.rule_id: f for f in report.findings}
-    assert set(by_rule) == {"install-hook-npm-script", "remote-code-npm-script-pipe-shell"}
+    assert set(by_rule) == {
+        "install-hook-npm-script",
+        "remote-code-npm-script-pipe-shell",
+        "indicator-url",
+        "indicator-ip-address",
+    }
     evidence = by_rule["remote-code-npm-script-pipe-shell"].evidence[0]
     assert (evidence.file, evidence.line) == ("package/package.json", 5)
-    assert report.verdict.label == VerdictLabel.SUSPICIOUS
+    # Code run at install that fetches and executes is intent, not capability.
+    assert report.verdict.label == VerdictLabel.MALICIOUS
     assert report.phases[-1].detail == "static-only requested"
     assert {e.path for e in report.inventory} == {"package/package.json", "package/index.js"}
 

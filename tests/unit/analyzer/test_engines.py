@@ -6,11 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from packguard.analyzer.engines.base import compile_globs
+from packguard.analyzer.engines.base import ScanContext, compile_globs
 from packguard.analyzer.engines.manifest import ManifestEngine, load_scripts
 from packguard.analyzer.engines.python_ast import PythonAstEngine, parse_source
 from packguard.analyzer.inventory import TreeFile
 from packguard.analyzer.rulespec import RuleSpec
+
+PYPI = ScanContext("pypi")
+NPM = ScanContext("npm")
 
 
 def tree_file(tmp_path: Path, path: str, content: bytes, file_type: str) -> TreeFile:
@@ -63,7 +66,7 @@ def test_python_ast_scan_skips_unparsable_and_counts_them(
         tree_file(tmp_path, "ok.py", b"import base64\nexec(base64.b64decode('MQ=='))\n", "python"),
         tree_file(tmp_path, "notes.txt", b"exec(base64.b64decode('MQ=='))\n", "text"),
     ]
-    result = PythonAstEngine().scan(files, [spec])
+    result = PythonAstEngine().scan(files, [spec], PYPI)
     assert [(hit.file, hit.line) for hit in result.hits] == [("ok.py", 2)]
     assert result.notes == ["python files: 1 parsed, 1 unparsable, 0 too large"]
 
@@ -76,14 +79,14 @@ def test_python_ast_deep_expression_does_not_crash(
     chain = b" + ".join([b"base64.b64decode(x)"] * 2500)
     source = b"import base64\nexec(" + chain + b")\n"
     files = [tree_file(tmp_path, "deep.py", source, "python")]
-    result = PythonAstEngine().scan(files, [spec_of(rules, "obfuscation-exec-decoded")])
+    result = PythonAstEngine().scan(files, [spec_of(rules, "obfuscation-exec-decoded")], PYPI)
     assert [hit.line for hit in result.hits] == [2]
 
 
 def test_python_ast_snippet_is_capped(rules: tuple[RuleSpec, ...], tmp_path: Path) -> None:
     source = b"import base64\nexec(base64.b64decode('" + b"A" * 5000 + b"'))\n"
     files = [tree_file(tmp_path, "long.py", source, "python")]
-    (hit,) = PythonAstEngine().scan(files, [spec_of(rules, "obfuscation-exec-decoded")]).hits
+    (hit,) = PythonAstEngine().scan(files, [spec_of(rules, "obfuscation-exec-decoded")], PYPI).hits
     assert hit.snippet is not None
     assert len(hit.snippet) <= 200
 
@@ -93,7 +96,9 @@ def test_python_ast_shadowed_builtin_not_reported(
 ) -> None:
     source = b"import base64\nfrom mylib import safe_exec as exec\nexec(base64.b64decode('MQ=='))\n"
     files = [tree_file(tmp_path, "shadow.py", source, "python")]
-    assert PythonAstEngine().scan(files, [spec_of(rules, "obfuscation-exec-decoded")]).hits == []
+    assert (
+        PythonAstEngine().scan(files, [spec_of(rules, "obfuscation-exec-decoded")], PYPI).hits == []
+    )
 
 
 @pytest.mark.parametrize(
@@ -123,5 +128,5 @@ def test_manifest_scan_ignores_package_json_below_the_package_root(
         tree_file(tmp_path, "package/node_modules/dep/package.json", content, "json"),
         tree_file(tmp_path, "package/package.json", content, "json"),
     ]
-    hits = ManifestEngine().scan(files, [spec_of(rules, "install-hook-npm-script")]).hits
+    hits = ManifestEngine().scan(files, [spec_of(rules, "install-hook-npm-script")], NPM).hits
     assert [(hit.file, hit.line) for hit in hits] == [("package/package.json", 1)]

@@ -5,6 +5,10 @@ dropped to get the file's path in the scanned tree. A line containing
 ``expect: <rule-id>`` must be reported by that rule. In its own folders a rule must fire
 on exactly its marked lines: at least one in ``match/``, none in ``clean/``.
 
+An optional ``context.json`` in a folder (not a tree file) gives the scan's package
+context: ``{"ecosystem": "npm", "declared_name": "left-pad"}`` (default: pypi, no
+declared name), for the ``metadata`` rules.
+
 ``archive`` rules take recipes instead of source: a JSON archive description built and
 extracted by the test; the marker sits on the offending member's line (or on the
 ``format`` line when the artifact as a whole is refused).
@@ -21,7 +25,7 @@ from typing import Any
 import pytest
 
 from packguard.analyzer.archive import ExtractLimits, extract_archive
-from packguard.analyzer.engines import ENGINES, Hit
+from packguard.analyzer.engines import ENGINES, Hit, ScanContext
 from packguard.analyzer.engines.archive import rejection_hit
 from packguard.analyzer.errors import ArchiveRejected
 from packguard.analyzer.filetypes import HEAD_BYTES, sniff_file_type
@@ -32,6 +36,7 @@ from packguard.analyzer.rulespec import RuleSpec
 FIXTURES = Path(__file__).parent / "rules"
 SUFFIX = ".fixture"
 MARKER = re.compile(r"expect:\s*([a-z0-9-]+)")
+CONTEXT_FILE = "context.json"
 RECIPE_LIMITS = ExtractLimits(
     max_total_bytes=64 << 10,
     max_file_bytes=32 << 10,
@@ -46,7 +51,13 @@ Located = tuple[str, str, int | None]  # rule id, fixture path, line
 
 
 def fixture_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file())
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.name != CONTEXT_FILE)
+
+
+def scan_context(folder: Path) -> ScanContext:
+    path = folder / CONTEXT_FILE
+    data = json.loads(path.read_text("utf-8")) if path.is_file() else {}
+    return ScanContext(data.get("ecosystem", "pypi"), data.get("declared_name"))
 
 
 def markers(folder: Path) -> set[Located]:
@@ -72,9 +83,10 @@ def tree_files(folder: Path) -> list[TreeFile]:
 
 def source_hits(folder: Path, specs: Sequence[RuleSpec]) -> set[Located]:
     files = tree_files(folder)
+    context = scan_context(folder)
     hits: list[Hit] = []
     for name, engine in ENGINES.items():
-        hits.extend(engine.scan(files, [s for s in specs if s.engine == name]).hits)
+        hits.extend(engine.scan(files, [s for s in specs if s.engine == name], context).hits)
     return {(h.rule_id, f"{h.file}{SUFFIX}", h.line) for h in hits}
 
 

@@ -2,7 +2,12 @@
 
 from pathlib import Path
 
-from packguard.devstack.base_image import debootstrap_command
+from packguard.devstack.base_image import (
+    IMAGE_CHANGES,
+    PACKAGES,
+    PACKAGES_LABEL,
+    debootstrap_command,
+)
 from packguard.devstack.docker_engine import EnginePaths, daemon_config
 from packguard.devstack.environment import connection_env, export_lines
 from packguard.devstack.postgres_server import (
@@ -109,11 +114,17 @@ def test_debootstrap_command_minbase_bookworm_with_sandbox_tools() -> None:
     assert command == [
         "/sbin/debootstrap",
         "--variant=minbase",
-        "--include=python3,python3-venv,python3-pip,strace,ca-certificates",
+        "--include=python3,python3-venv,python3-pip,strace,nodejs,ca-certificates",
         "bookworm",
         "/r",
         "http://m.invalid/d",
     ]
+
+
+def test_base_image_is_labelled_with_its_package_list() -> None:
+    # An engine holding a base built from an older list rebuilds it once (nodejs added).
+    assert f"LABEL {PACKAGES_LABEL}={','.join(PACKAGES)}" in IMAGE_CHANGES
+    assert "nodejs" in PACKAGES
 
 
 def test_connection_env_all_urls_point_at_loopback_ports() -> None:

@@ -47,3 +47,21 @@ def test_container_config_sets_both_ulimits_soft_not_above_hard() -> None:
     ulimits = {u["Name"]: u for u in _config()["HostConfig"]["Ulimits"]}
     assert set(ulimits) == {"nofile", "nproc"}
     assert all(u["Soft"] <= u["Hard"] for u in ulimits.values())
+
+
+def test_container_config_lets_the_analyzer_sinkhole_network_intent_inside() -> None:
+    config = _config()
+    host = config["HostConfig"]
+    # Still no network at all: only lo, and the analyzer's resolver on it answers names.
+    assert host["NetworkMode"] == "none" and config["NetworkDisabled"] is True
+    assert host["Dns"] == [contract.SINKHOLE_RESOLVER] == ["127.0.0.1"]
+    # Binding 53/80/443 as uid 65534 without CAP_NET_BIND_SERVICE: a per-netns sysctl.
+    assert host["Sysctls"] == {"net.ipv4.ip_unprivileged_port_start": "0"}
+    assert "CapAdd" not in host
+
+
+def test_scratch_allows_exec_but_never_setuid_or_devices() -> None:
+    options = _config()["HostConfig"]["Tmpfs"][contract.SCRATCH_DIR].split(",")
+    assert {"rw", "exec", "nosuid", "nodev"} <= set(options)
+    assert "noexec" not in options
+    assert f"size={LIMITS.scratch_bytes}" in options

@@ -1,4 +1,5 @@
-"""One analysis: hash the artifacts, extract, inventory, run the static rules, score.
+"""One analysis: hash the artifacts, extract, inventory, run the static rules, run the
+dynamic phases (in the sandbox only), score.
 
 Paths in the report are relative to the archive root; when several artifacts share one
 report, each path is prefixed with ``<artifact filename>/``. A refused artifact yields a
@@ -15,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from packguard.analyzer.archive import ExtractedTree, ExtractLimits, extract_archive
+from packguard.analyzer.dynamic.reporting import dynamic_report
+from packguard.analyzer.dynamic.session import DynamicSettings, run_dynamic
 from packguard.analyzer.engines.archive import rejection_hit
 from packguard.analyzer.errors import ArchiveRejected
 from packguard.analyzer.inventory import TreeFile, build_inventory, hash_file
@@ -24,10 +27,12 @@ from packguard.analyzer.scoring import score_findings
 from packguard.common.report import (
     AnalysisReport,
     ArtifactInfo,
+    DynamicTrace,
     Finding,
     InventoryEntry,
     PackageInfo,
     PhaseResult,
+    Severity,
 )
 
 ANALYZER_VERSION = "0.1.0"
@@ -42,6 +47,8 @@ class AnalysisRequest:
     scratch_dir: Path
     static_only: bool = False
     limits: ExtractLimits = field(default_factory=ExtractLimits)
+    dynamic: DynamicSettings | None = None
+    """``None``: no dynamic phases (they run package code: only in the sandbox)."""
 
 
 @dataclass
@@ -54,6 +61,7 @@ class _Run:
     inventory: list[InventoryEntry] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     error: str | None = None
+    dynamic: DynamicTrace | None = None
 
     def record(
         self, name: str, started: float, detail: str | None = None, *, failed: bool = False
@@ -98,6 +106,7 @@ def analyze(
         verdict=score_findings(run.findings),
         phases=run.phases,
         error=run.error,
+        dynamic=run.dynamic,
     )
 
 
@@ -115,13 +124,45 @@ def _run_phases(run: _Run, rules: Sequence[RuleSpec], workdir: Path) -> None:
         files.extend(inventory.files)
     run.record("inventory", started, f"{len(run.inventory)} entries")
     started = run.clock()
-    static = run_rules(rules, files, run.request.ecosystem)
+    static_rules = [spec for spec in rules if spec.engine != "dynamic"]
+    static = run_rules(static_rules, files, run.request.ecosystem)
     run.findings = static.findings
     run.record("static", started, "; ".join(static.notes) or None)
     if run.request.static_only:
         run.skip("dynamic", "static-only requested")
+    elif run.request.dynamic is None:
+        run.skip("dynamic", "dynamic phases run only inside the sandbox")
     else:
-        run.skip("dynamic", f"not implemented in analyzer {ANALYZER_VERSION}")
+        _run_dynamic(run, rules, trees, workdir, run.request.dynamic)
+
+
+def _run_dynamic(
+    run: _Run,
+    rules: Sequence[RuleSpec],
+    trees: list[tuple[ExtractedTree, str]],
+    workdir: Path,
+    settings: DynamicSettings,
+) -> None:
+    """Install and import each artifact under strace; findings join the static ones."""
+    artifacts = run.request.artifacts
+    pairs = [(artifact, tree.root) for artifact, (tree, _) in zip(artifacts, trees, strict=True)]
+    seed = hash_file(artifacts[0])[0]  # same artifact, same bait: reproducible reports
+    home = run.request.scratch_dir / "home"  # where a user's home would be, if free
+    outcome = run_dynamic(
+        run.request.ecosystem,
+        pairs,
+        workdir / "dynamic",
+        seed=seed,
+        home=None if home.exists() else home,
+        settings=settings,
+    )
+    dynamic = dynamic_report(outcome, rules)
+    run.phases += dynamic.phases
+    run.findings = sorted(
+        [*run.findings, *dynamic.findings],
+        key=lambda f: (-list(Severity).index(f.severity), f.rule_id),
+    )
+    run.dynamic = dynamic.trace
 
 
 def _extract(

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from packguard.analyzer.analyze import ANALYZER_VERSION, AnalysisRequest, analyze
 from packguard.analyzer.archive import ExtractLimits
+from packguard.analyzer.dynamic.session import DynamicSettings, is_sandboxed
 from packguard.analyzer.ruleset import load_rules
 from packguard.analyzer.rulespec import ECOSYSTEMS
 from packguard.common.report import AnalysisReport
@@ -39,9 +41,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def write_report(report: AnalysisReport, output: Path) -> None:
-    """Atomically: a reader never sees half a report."""
+    """Atomically: a reader never sees half a report.
+
+    The dynamic phases ran package code as our own user and may have left something at
+    either path (all its processes are dead by now): it is removed, and the new file is
+    created exclusively, never through a planted link.
+    """
     partial = output.with_name(f".{output.name}.partial")
-    partial.write_text(report.model_dump_json(), encoding="utf-8")
+    for path in (partial, output):
+        if path.is_symlink() or path.is_file():
+            path.unlink()
+        elif path.is_dir():
+            shutil.rmtree(path)
+    with partial.open("x", encoding="utf-8") as handle:
+        handle.write(report.model_dump_json())
     partial.replace(output)
 
 
@@ -56,6 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         scratch_dir=args.scratch_dir,
         static_only=args.static_only,
         limits=limits,
+        dynamic=DynamicSettings() if is_sandboxed() else None,
     )
     report = analyze(request, load_rules())
     write_report(report, args.output)

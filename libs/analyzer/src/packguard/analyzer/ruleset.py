@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib.resources.abc import Traversable
 
-from packguard.analyzer.engines import ENGINES, Hit
+from packguard.analyzer.engines import ENGINES, Hit, ScanContext
 from packguard.analyzer.inventory import TreeFile
 from packguard.analyzer.rulespec import RuleFileError, RuleSpec, read_rule_specs
 from packguard.common.report import Evidence, Finding, Severity
@@ -37,7 +37,15 @@ class StaticResult:
     notes: list[str] = field(default_factory=list)
 
 
-def run_rules(specs: Sequence[RuleSpec], files: Sequence[TreeFile], ecosystem: str) -> StaticResult:
+def run_rules(
+    specs: Sequence[RuleSpec],
+    files: Sequence[TreeFile],
+    ecosystem: str,
+    declared_name: str | None = None,
+) -> StaticResult:
+    """Every rule of ``ecosystem`` over ``files``; ``declared_name`` is the name the package
+    was submitted under (metadata rules compare it with the artifact's own)."""
+    context = ScanContext(ecosystem, declared_name)
     by_engine: dict[str, list[RuleSpec]] = defaultdict(list)
     for spec in specs:
         if ecosystem in spec.ecosystems:
@@ -45,7 +53,7 @@ def run_rules(specs: Sequence[RuleSpec], files: Sequence[TreeFile], ecosystem: s
     hits: list[Hit] = []
     result = StaticResult()
     for name in sorted(by_engine):
-        scanned = ENGINES[name].scan(files, by_engine[name])
+        scanned = ENGINES[name].scan(files, by_engine[name], context)
         hits.extend(scanned.hits)
         result.notes.extend(scanned.notes)
     result.findings = findings_from_hits(specs, hits)

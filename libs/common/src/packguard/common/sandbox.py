@@ -15,6 +15,9 @@ REPORT_FILENAME = "report.json"
 
 # The uid:gid analysis containers run as (nobody:nogroup on Debian).
 SANDBOX_USER = "65534:65534"
+# The container's only nameserver: the analyzer's loopback resolver, which answers every
+# name with itself and records it (the container has no other network).
+SINKHOLE_RESOLVER = "127.0.0.1"
 
 EXIT_OK = 0
 """The report was written; the verdict is inside it."""

@@ -1,7 +1,8 @@
 """The sandbox base image, built locally because no container registry is reachable.
 
-`debootstrap` a minimal bookworm (Python, strace, CA certificates) from the mirror apt
-already uses, drop apt's caches and lists, and `docker import` the tree.
+`debootstrap` a minimal bookworm (Python, strace, Node.js, CA certificates) from the mirror
+apt already uses, drop apt's caches and lists, and `docker import` the tree. The image is
+labelled with its package list, so a base built from an older list is rebuilt once.
 """
 
 import asyncio
@@ -27,11 +28,17 @@ log = logging.getLogger(__name__)
 REPOSITORY = "localhost/packguard-base"
 SUITE = "bookworm"
 BASE_IMAGE = f"{REPOSITORY}:{SUITE}"
-PACKAGES = ("python3", "python3-venv", "python3-pip", "strace", "ca-certificates")
+# nodejs: the analyzer runs npm lifecycle scripts and require()s packages with it.
+PACKAGES = ("python3", "python3-venv", "python3-pip", "strace", "nodejs", "ca-certificates")
+PACKAGES_LABEL = "dev.packguard.base-packages"
 # On disk, not a tmpfs: the tree is a few hundred MB and needs device nodes.
 DEFAULT_BUILD_DIR = Path("/var/tmp/packguard-base-build")
 BUILD_TIMEOUT_SECONDS = 1800.0
-IMAGE_CHANGES = ("ENV LANG=C.UTF-8", 'CMD ["/bin/bash"]')
+IMAGE_CHANGES = (
+    "ENV LANG=C.UTF-8",
+    'CMD ["/bin/bash"]',
+    f"LABEL {PACKAGES_LABEL}={','.join(PACKAGES)}",
+)
 # What apt leaves behind that only bloats the image.
 APT_LEFTOVERS = ("var/cache/apt/archives", "var/cache/apt", "var/lib/apt/lists")
 
@@ -48,14 +55,24 @@ def debootstrap_command(debootstrap: Path, rootfs: Path, mirror: str) -> list[st
 
 
 async def image_exists(docker_host: str, image: str = BASE_IMAGE) -> bool:
+    return await _image_labels(docker_host, image) is not None
+
+
+async def is_base_current(docker_host: str) -> bool:
+    """BASE_IMAGE exists and was built from today's PACKAGES."""
+    labels = await _image_labels(docker_host, BASE_IMAGE)
+    return labels is not None and labels.get(PACKAGES_LABEL) == ",".join(PACKAGES)
+
+
+async def _image_labels(docker_host: str, image: str) -> dict[str, str] | None:
     async with aiodocker.Docker(url=docker_host) as docker:
         try:
-            await docker.images.inspect(image)
+            found = await docker.images.inspect(image)
         except aiodocker.DockerError as error:
             if error.status == 404:
-                return False
+                return None
             raise
-    return True
+    return dict((found.get("Config") or {}).get("Labels") or {})
 
 
 async def ensure_base_image(
@@ -66,14 +83,14 @@ async def ensure_base_image(
     build_dir: Path = DEFAULT_BUILD_DIR,
     timeout: float = BUILD_TIMEOUT_SECONDS,
 ) -> str:
-    """Return BASE_IMAGE, building and importing it into the engine first if it is missing."""
-    if await image_exists(docker_host):
+    """Return BASE_IMAGE, building and importing it first if it is missing or outdated."""
+    if await is_base_current(docker_host):
         return BASE_IMAGE
     if os.geteuid() != 0:
         raise SetupError(f"{BASE_IMAGE} is missing and building it (debootstrap) needs root")
     build_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     async with hold_lock(build_dir / "lock", timeout=timeout, what=f"building {BASE_IMAGE}"):
-        if await image_exists(docker_host):  # another run built it while we waited
+        if await is_base_current(docker_host):  # another run built it while we waited
             return BASE_IMAGE
         await (apt or AptInstaller(log_path)).ensure_commands({"debootstrap": "debootstrap"})
         rootfs = build_dir / f"rootfs-{os.getpid()}"

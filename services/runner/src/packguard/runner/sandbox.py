@@ -84,14 +84,22 @@ def container_config(
             "Memory": limits.memory_bytes,
             "MemorySwap": limits.memory_bytes,
             "NanoCpus": limits.nano_cpus,
+            # exec: the package's own scripts and build tools run from scratch (Docker
+            # mounts a tmpfs noexec unless told); nosuid/nodev and no-new-privileges stay.
             "Tmpfs": {
-                contract.SCRATCH_DIR: f"rw,nosuid,nodev,size={limits.scratch_bytes},mode=1777",
+                contract.SCRATCH_DIR: f"rw,exec,nosuid,nodev,size={limits.scratch_bytes},mode=1777",
                 "/tmp": "rw,nosuid,nodev,size=67108864,mode=1777",  # noqa: S108 (in the container)
             },
             "Binds": [
                 f"{input_dir}:{contract.INPUT_DIR}:ro",
                 f"{output_dir}:{contract.OUTPUT_DIR}:rw",
             ],
+            # Network intent with zero egress: only lo exists; the analyzer's own resolver
+            # and listeners on 127.0.0.1 answer, so it may bind ports below 1024 (a
+            # namespaced sysctl, this container's netns only) and resolv.conf points there.
+            "Dns": [contract.SINKHOLE_RESOLVER],
+            "DnsOptions": ["timeout:1", "attempts:2"],
+            "Sysctls": {"net.ipv4.ip_unprivileged_port_start": "0"},
             "Ulimits": [
                 {"Name": "nofile", "Soft": limits.nofile[0], "Hard": limits.nofile[1]},
                 {"Name": "nproc", "Soft": limits.nproc[0], "Hard": limits.nproc[1]},

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from packguard.analyzer.engines.base import EngineResult, Hit, cap_snippet
+from packguard.analyzer.engines.base import EngineResult, Hit, ScanContext, cap_snippet
 from packguard.analyzer.errors import ArchiveRejected
 from packguard.analyzer.inventory import TreeFile
 from packguard.analyzer.rulespec import RuleSpec
@@ -19,7 +19,9 @@ class ArchiveEngine:
         if spec.match:
             raise ValueError("archive rules take no `match`")
 
-    def scan(self, files: Sequence[TreeFile], specs: Sequence[RuleSpec]) -> EngineResult:
+    def scan(
+        self, files: Sequence[TreeFile], specs: Sequence[RuleSpec], context: ScanContext
+    ) -> EngineResult:
         return EngineResult()
 
 

@@ -26,6 +26,15 @@ class Hit:
     snippet: str | None = None
 
 
+@dataclass(frozen=True)
+class ScanContext:
+    """What an engine may know about the package besides its files."""
+
+    ecosystem: str
+    declared_name: str | None = None
+    """The name the package was submitted under (``--name``), when known."""
+
+
 @dataclass
 class EngineResult:
     hits: list[Hit] = field(default_factory=list)
@@ -37,7 +46,9 @@ class Engine(Protocol):
     def validate(self, spec: RuleSpec) -> None:
         """Raise ``ValueError`` when ``spec.match`` is not this engine's shape."""
 
-    def scan(self, files: Sequence[TreeFile], specs: Sequence[RuleSpec]) -> EngineResult:
+    def scan(
+        self, files: Sequence[TreeFile], specs: Sequence[RuleSpec], context: ScanContext
+    ) -> EngineResult:
         """Hits of ``specs`` (all of this engine) over ``files``."""
 
 
@@ -45,13 +56,25 @@ def check_regexes(patterns: Sequence[str]) -> None:
     """Raise ``ValueError`` (what pydantic validators report) for a bad regex."""
     for pattern in patterns:
         try:
-            re.compile(pattern)
+            # Wrapped as engines join them: inline global flags like ``(?i)`` must be
+            # scoped (``(?i:...)``) to survive that.
+            re.compile(f"(?:{pattern})")
         except re.error as error:
             raise ValueError(f"invalid regex {pattern!r}: {error}") from None
 
 
+def line_snippet(lines: Sequence[str], line: int) -> str:
+    return cap_snippet(lines[line - 1]) if 0 < line <= len(lines) else ""
+
+
+def read_capped(tree_file: TreeFile, max_bytes: int) -> bytes | None:
+    """The file's bytes, or ``None`` when it is larger than ``max_bytes``."""
+    return tree_file.disk_path.read_bytes() if tree_file.size <= max_bytes else None
+
+
 def cap_snippet(text: str) -> str:
-    text = " ".join(text.split())
+    # Slice before splitting: a minified line can be megabytes long.
+    text = " ".join(text[: SNIPPET_CHARS * 4].split())
     return text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1] + "…"
 
 

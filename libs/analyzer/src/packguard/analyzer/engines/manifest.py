@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from packguard.analyzer.engines.base import (
     EngineResult,
     Hit,
+    ScanContext,
     cap_snippet,
     check_regexes,
     compile_globs,
@@ -78,7 +79,9 @@ class ManifestEngine:
     def validate(self, spec: RuleSpec) -> None:
         ManifestMatch.model_validate(spec.match)
 
-    def scan(self, files: Sequence[TreeFile], specs: Sequence[RuleSpec]) -> EngineResult:
+    def scan(
+        self, files: Sequence[TreeFile], specs: Sequence[RuleSpec], context: ScanContext
+    ) -> EngineResult:
         rules = [
             (spec, compile_globs(spec.paths), ManifestMatch.model_validate(spec.match))
             for spec in specs

@@ -7,7 +7,15 @@ A rule's ``match`` is ``any_of`` a list of patterns::
                                    name assigned from one (simple taint, module-wide)
     string: ['\\.aws/credentials'] regexes over str/bytes constants (inside the call's
                                    arguments when ``call`` is given; docstrings never)
-    scope: module                  only calls that run at import time (default: any)
+    scope: module                  only calls at module level (default: any); ``import``
+                                   also counts module-level functions the module calls
+                                   at import, and anything in setup.py
+    file_string: ['^0x[0-9a-f]{40}$'] the module must also hold a string matching one of
+                                   these (a combination within one file)
+
+Strings in a call's arguments are also looked up through the names they were assigned to
+and in the call's receiver (``Path(p).open``). ``matcher: <rule-id>`` names a Python
+matcher (``pyrules``) instead, for what these patterns cannot say.
 
 Source is parsed, never executed or compiled to bytecode.
 """
@@ -22,19 +30,27 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from packguard.analyzer.engines.base import (
     EngineResult,
     Hit,
-    cap_snippet,
+    ScanContext,
     check_regexes,
     compile_globs,
+    line_snippet,
+    read_capped,
 )
+from packguard.analyzer.engines.pyrules import PYTHON_MATCHERS, PythonMatcher
 from packguard.analyzer.engines.python_facts import (
     ModuleFacts,
+    PyModule,
+    PyPackage,
+    call_arguments,
     collect_facts,
     derives_from,
+    has_string,
+    names_holding,
     tainted_names,
 )
 from packguard.analyzer.inventory import TreeFile
@@ -49,7 +65,8 @@ class AstPattern(BaseModel):
     call: tuple[str, ...] = ()
     argument_from: tuple[str, ...] = ()
     string: tuple[str, ...] = ()
-    scope: Literal["any", "module"] = "any"
+    scope: Literal["any", "module", "import"] = "any"
+    file_string: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _coherent(self) -> AstPattern:
@@ -57,16 +74,26 @@ class AstPattern(BaseModel):
             raise ValueError("a pattern needs `call` or `string`")
         if self.argument_from and not self.call:
             raise ValueError("`argument_from` needs `call`")
-        if self.scope == "module" and not self.call:
+        if self.scope != "any" and not self.call:
             raise ValueError("`scope` applies to calls only")
-        check_regexes(self.string)
+        check_regexes([*self.string, *self.file_string])
         return self
 
 
 class AstMatch(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    any_of: tuple[AstPattern, ...] = Field(min_length=1)
+    any_of: tuple[AstPattern, ...] = ()
+    matcher: str | None = None
+    """A rule id registered in ``pyrules.PYTHON_MATCHERS``, for what patterns cannot say."""
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> AstMatch:
+        if bool(self.any_of) == (self.matcher is not None):
+            raise ValueError("give either `any_of` patterns or a `matcher`")
+        if self.matcher is not None and self.matcher not in PYTHON_MATCHERS:
+            raise ValueError(f"no python matcher named {self.matcher!r}")
+        return self
 
 
 def _names_regex(patterns: Sequence[str]) -> re.Pattern[str] | None:
@@ -82,7 +109,8 @@ class _Pattern:
     calls: re.Pattern[str] | None
     sources: re.Pattern[str] | None
     strings: re.Pattern[str] | None
-    module_only: bool
+    file_strings: re.Pattern[str] | None
+    scope: str
 
     @classmethod
     def compile(cls, pattern: AstPattern) -> _Pattern:
@@ -90,38 +118,40 @@ class _Pattern:
             _names_regex(pattern.call),
             _names_regex(pattern.argument_from),
             _strings_regex(pattern.string),
-            pattern.scope == "module",
+            _strings_regex(pattern.file_string),
+            pattern.scope,
         )
 
-    def lines(self, facts: ModuleFacts) -> Iterator[int]:
+    def lines(self, facts: ModuleFacts, install_time: bool = False) -> Iterator[int]:
+        """``install_time``: the whole file runs when the package installs (setup.py)."""
+        if self.file_strings is not None and not any(
+            self.file_strings.search(text) for _, text in facts.strings
+        ):
+            return
         if self.calls is None:
             if self.strings is not None:
                 yield from (line for line, text in facts.strings if self.strings.search(text))
             return
-        tainted = tainted_names(facts, self.sources) if self.sources is not None else set()
+        tainted = tainted_names(facts, self.sources) if self.sources is not None else frozenset()
+        holding = names_holding(facts, self.strings) if self.strings is not None else frozenset()
+        on_import = facts.import_scopes() if self.scope == "import" else frozenset()
         for site in facts.calls:
             if site.name is None or not self.calls.match(site.name):
                 continue
-            if self.module_only and not site.at_module_level:
+            if self.scope == "module" and not site.at_module_level:
                 continue
-            arguments = [*site.node.args, *(keyword.value for keyword in site.node.keywords)]
+            if self.scope == "import" and not install_time and site.scope not in on_import:
+                continue
             if self.sources is not None and not any(
-                derives_from(arg, self.sources, tainted, facts.aliases) for arg in arguments
+                derives_from(arg, self.sources, tainted, facts, site.scope)
+                for arg in call_arguments(site.node)
             ):
                 continue
-            if self.strings is not None and not any(self._has_string(arg) for arg in arguments):
+            if self.strings is not None and not has_string(
+                site.node, self.strings, facts, holding, site.scope
+            ):
                 continue
             yield site.node.lineno
-
-    def _has_string(self, argument: ast.expr) -> bool:
-        if self.strings is None:
-            return False
-        return any(
-            isinstance(node, ast.Constant)
-            and isinstance(node.value, str)
-            and self.strings.search(node.value) is not None
-            for node in ast.walk(argument)
-        )
 
 
 @dataclass(frozen=True)
@@ -129,6 +159,7 @@ class _Rule:
     spec: RuleSpec
     paths: re.Pattern[str]
     patterns: tuple[_Pattern, ...]
+    matcher: PythonMatcher | None
 
 
 def parse_source(source: bytes) -> ast.Module | None:
@@ -152,39 +183,50 @@ class PythonAstEngine:
     def validate(self, spec: RuleSpec) -> None:
         AstMatch.model_validate(spec.match)
 
-    def scan(self, files: Sequence[TreeFile], specs: Sequence[RuleSpec]) -> EngineResult:
-        rules = [
-            _Rule(
-                spec,
-                compile_globs(spec.paths),
-                tuple(_Pattern.compile(p) for p in AstMatch.model_validate(spec.match).any_of),
-            )
-            for spec in specs
-        ]
+    def scan(
+        self, files: Sequence[TreeFile], specs: Sequence[RuleSpec], context: ScanContext
+    ) -> EngineResult:
+        rules = [_compile(spec) for spec in specs]
         result = EngineResult()
         counts = {"parsed": 0, "unparsable": 0, "too large": 0}
+        modules: list[tuple[PyModule, list[_Rule]]] = []
         for tree_file in files:
             wanted = [rule for rule in rules if rule.paths.match(tree_file.member_path)]
             if tree_file.file_type != "python" or not wanted:
                 continue
-            if tree_file.size > MAX_SOURCE_BYTES:
+            source = read_capped(tree_file, MAX_SOURCE_BYTES)
+            if source is None:
                 counts["too large"] += 1
                 continue
-            source = tree_file.disk_path.read_bytes()
             tree = parse_source(source)
             if tree is None:
                 counts["unparsable"] += 1
                 continue
             counts["parsed"] += 1
-            result.hits.extend(_hits(wanted, collect_facts(tree), tree_file.path, source))
+            module = PyModule(tree_file.path, tree_file.member_path, collect_facts(tree))
+            modules.append((module, wanted))
+            module.lines = source_lines(source)
+        package = PyPackage([module for module, _ in modules])
+        for module, wanted in modules:
+            result.hits.extend(_hits(wanted, module, package))
         result.notes.append("python files: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
         return result
 
 
-def _hits(rules: Sequence[_Rule], facts: ModuleFacts, path: str, source: bytes) -> Iterator[Hit]:
-    lines = source_lines(source)
+def _compile(spec: RuleSpec) -> _Rule:
+    match = AstMatch.model_validate(spec.match)
+    patterns = tuple(_Pattern.compile(p) for p in match.any_of)
+    matcher = PYTHON_MATCHERS[match.matcher] if match.matcher is not None else None
+    return _Rule(spec, compile_globs(spec.paths), patterns, matcher)
+
+
+def _hits(rules: Sequence[_Rule], module: PyModule, package: PyPackage) -> Iterator[Hit]:
     for rule in rules:
-        found = sorted({line for pattern in rule.patterns for line in pattern.lines(facts)})
-        for line in found:
-            text = lines[line - 1] if 0 < line <= len(lines) else ""
-            yield Hit(rule.spec.id, path, line, cap_snippet(text))
+        install_time = module.member_path.rsplit("/", 1)[-1] == "setup.py"
+        found = {
+            line for pattern in rule.patterns for line in pattern.lines(module.facts, install_time)
+        }
+        if rule.matcher is not None:
+            found.update(rule.matcher(module, package))
+        for line in sorted(found):
+            yield Hit(rule.spec.id, module.path, line, line_snippet(module.lines, line))

@@ -10,14 +10,14 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 _FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 _DOCSTRING_OWNERS = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
 _BUILTIN_PREFIXES = ("builtins.", "__builtins__.")
-# Taint propagates along assignment chains; a few rounds cover real code, and the cap
-# keeps a hostile file from making this quadratic.
-_TAINT_ROUNDS = 8
+UNKNOWN_RECEIVER = "?"
+_MUTATORS = frozenset({"append", "extend", "add", "update", "insert", "appendleft", "write"})
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,8 @@ class CallSite:
     """The callee's qualified name (``base64.b64decode``), if it has one."""
     at_module_level: bool
     """Runs when the module is imported (not inside a def or lambda)."""
+    scope: int = 0
+    """The innermost enclosing function (its ``id``), 0 at module level."""
 
 
 @dataclass
@@ -36,6 +38,116 @@ class ModuleFacts:
     strings: list[tuple[int, str]] = field(default_factory=list)
     """(line, text) of every str/bytes constant that is not a docstring."""
     assignments: list[tuple[frozenset[str], ast.expr]] = field(default_factory=list)
+    """Assignments, ``with ... as`` and ``for`` targets, with the expression they take."""
+    assignment_scopes: list[int] = field(default_factory=list)
+    """The scope (see ``CallSite.scope``) of each assignment."""
+    locals: dict[int, set[str]] = field(default_factory=dict)
+    """Names assigned, or taken as parameters, in each function scope."""
+    relative_imports: set[str] = field(default_factory=set)
+    """Names bound by ``from .module import name`` (the package's own code)."""
+    returns: list[tuple[str, ast.expr, int]] = field(default_factory=list)
+    """(function name, returned expression, the function's scope) of every module-level
+    ``def`` (methods and nested functions are not callable from other modules by name)."""
+    top_functions: dict[int, str] = field(default_factory=dict)
+    """Scope id → name of each module-level ``def``."""
+    memo: dict[str, frozenset[str]] = field(default_factory=dict)
+    """Per-module name sets computed once (names holding a pattern)."""
+    source_memo: dict[str, frozenset[int]] = field(default_factory=dict)
+    """Per-module assignment indices computed once (assignments holding a source)."""
+    _summaries: list[AssignmentSummary] | None = None
+
+    def import_scopes(self) -> frozenset[int]:
+        """Scopes whose code runs on import: the module's, and module-level functions it
+        calls by name at module level (and the ones those call)."""
+        by_name = {name: scope for scope, name in self.top_functions.items()}
+        reached = {0}
+        frontier = [0]
+        while frontier:
+            scope = frontier.pop()
+            for site in self.calls:
+                target = by_name.get(site.name or "")
+                if site.scope == scope and target is not None and target not in reached:
+                    reached.add(target)
+                    frontier.append(target)
+        return frozenset(reached)
+
+    def key(self, scope: int, name: str) -> str:
+        """Where a name read in ``scope`` lives: the function's own local, else the module's.
+        Attributes (``self.token``) are shared across a module's functions."""
+        if scope and "." not in name and name in self.locals.get(scope, ()):
+            return f"{scope}:{name}"
+        return f"0:{name}"
+
+    def summaries(self) -> list[AssignmentSummary]:
+        """Each assignment's value walked once: the strings, names and calls in it."""
+        if self._summaries is None:
+            self._summaries = [
+                _summarize(self, names, value, scope)
+                for (names, value), scope in zip(
+                    self.assignments, self.assignment_scopes, strict=True
+                )
+            ]
+        return self._summaries
+
+
+@dataclass(frozen=True)
+class AssignmentSummary:
+    names: frozenset[str]
+    """Keys (``ModuleFacts.key``) of the assigned names."""
+    value: ast.expr
+    scope: int
+    strings: tuple[str, ...]
+    used: frozenset[str]
+    """Keys of the names and dotted attribute names read by the value."""
+    calls: tuple[str, ...]
+    """Qualified names of the calls in the value."""
+
+
+def _summarize(
+    facts: ModuleFacts, names: frozenset[str], value: ast.expr, scope: int
+) -> AssignmentSummary:
+    strings: list[str] = []
+    used: set[str] = set()
+    calls: list[str] = []
+    aliases = facts.aliases
+    for node in ast.walk(value):
+        if isinstance(node, ast.Name):
+            used.add(facts.key(scope, node.id))
+        elif isinstance(node, ast.Attribute):
+            dotted = qualified_name(node, {})
+            if dotted is not None:
+                used.add(facts.key(scope, dotted))
+        elif isinstance(node, ast.Constant):
+            if isinstance(node.value, str):
+                strings.append(node.value)
+            elif isinstance(node.value, bytes):
+                strings.append(node.value.decode("latin-1"))
+        elif isinstance(node, ast.Call):
+            name = qualified_name(node.func, aliases)
+            if name is not None:
+                calls.append(name)
+    keys = frozenset(facts.key(scope, name) for name in names)
+    return AssignmentSummary(keys, value, scope, tuple(strings), frozenset(used), tuple(calls))
+
+
+def spread(summaries: list[AssignmentSummary], seeds: Iterable[int]) -> frozenset[str]:
+    """Names of the seed assignments, and of every assignment reading one of them."""
+    readers: dict[str, list[int]] = {}
+    for index, summary in enumerate(summaries):
+        for name in summary.used:
+            readers.setdefault(name, []).append(index)
+    done: set[int] = set()
+    names: set[str] = set()
+    queue = list(seeds)
+    while queue:
+        index = queue.pop()
+        if index in done:
+            continue
+        done.add(index)
+        for name in summaries[index].names - names:
+            names.add(name)
+            queue.extend(readers.get(name, ()))
+    return frozenset(names)
 
 
 def qualified_name(node: ast.expr, aliases: dict[str, str]) -> str | None:
@@ -47,6 +159,9 @@ def qualified_name(node: ast.expr, aliases: dict[str, str]) -> str | None:
         base = aliases.get(node.id, node.id)
     elif isinstance(node, ast.Call) and (imported := _dynamic_import(node, aliases)):
         base = imported
+    elif attributes:
+        # A method of a computed receiver (``Path(p).write_text``): ``?.write_text``.
+        base = UNKNOWN_RECEIVER
     else:
         return None
     name = ".".join([base, *reversed(attributes)])
@@ -71,29 +186,40 @@ def _dynamic_import(node: ast.Call, aliases: dict[str, str]) -> str | None:
 
 
 def collect_facts(tree: ast.Module) -> ModuleFacts:
+    """One iterative walk (hostile files nest deeper than the recursion limit)."""
     facts = ModuleFacts()
-    docstrings = _docstring_ids(tree)
-    stack: list[tuple[ast.AST, bool]] = [(tree, True)]
-    calls: list[tuple[ast.Call, bool]] = []
+    docstrings: set[int] = set()
+    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
+    calls: list[tuple[ast.Call, int]] = []
     while stack:
-        node, at_module_level = stack.pop()
-        _record(node, at_module_level, facts, calls, docstrings)
-        child_level = at_module_level and not isinstance(node, _FUNCTION_NODES)
+        node, scope = stack.pop()
+        if isinstance(node, _DOCSTRING_OWNERS):
+            _mark_docstring(node, docstrings)  # parents come off the stack before children
+        returned = node.value if isinstance(node, ast.Return) else None
+        if returned is not None and scope in facts.top_functions:
+            facts.returns.append((facts.top_functions[scope], returned, scope))
+        _record(node, scope, facts, calls, docstrings)
+        if isinstance(node, _FUNCTION_NODES):
+            if scope == 0 and isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                facts.top_functions[id(node)] = node.name
+            scope = id(node)
+            facts.locals[scope] = {a.arg for a in _parameters(node.args)}
         # Reversed so nodes come off the stack in source order (taint chains resolve fast).
         children = list(ast.iter_child_nodes(node))
-        stack.extend((child, child_level) for child in reversed(children))
+        stack.extend((child, scope) for child in reversed(children))
     _add_assignment_aliases(facts)
     facts.calls = [
-        CallSite(node, qualified_name(node.func, facts.aliases), level) for node, level in calls
+        CallSite(node, qualified_name(node.func, facts.aliases), scope == 0, scope)
+        for node, scope in calls
     ]
     return facts
 
 
 def _record(
     node: ast.AST,
-    at_module_level: bool,
+    scope: int,
     facts: ModuleFacts,
-    calls: list[tuple[ast.Call, bool]],
+    calls: list[tuple[ast.Call, int]],
     docstrings: set[int],
 ) -> None:
     if isinstance(node, ast.Import):
@@ -104,8 +230,18 @@ def _record(
         for alias in node.names:
             if alias.name != "*":
                 facts.aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+    elif isinstance(node, ast.ImportFrom):
+        facts.relative_imports.update(alias.asname or alias.name for alias in node.names)
     elif isinstance(node, ast.Call):
-        calls.append((node, at_module_level))
+        calls.append((node, scope))
+        func = node.func
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr in _MUTATORS
+            and isinstance(func.value, ast.Name)
+        ):
+            # ``found.append(secret)`` taints ``found`` like an assignment would.
+            _assign(facts, scope, [func.value], node)
     elif isinstance(node, ast.Constant) and id(node) not in docstrings:
         if isinstance(node.value, str):
             facts.strings.append((node.lineno, node.value))
@@ -113,9 +249,27 @@ def _record(
             facts.strings.append((node.lineno, node.value.decode("latin-1")))
     elif isinstance(node, ast.Assign | ast.AnnAssign | ast.NamedExpr) and node.value is not None:
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-        names = frozenset(_target_names(targets))
-        if names:
-            facts.assignments.append((names, node.value))
+        _assign(facts, scope, targets, node.value)
+    elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+        _assign(facts, scope, [node.optional_vars], node.context_expr)
+    elif isinstance(node, ast.For | ast.AsyncFor | ast.comprehension):
+        _assign(facts, scope, [node.target], node.iter)
+    elif isinstance(node, ast.AugAssign):
+        _assign(facts, scope, [node.target], node.value)
+
+
+def _assign(facts: ModuleFacts, scope: int, targets: Iterable[ast.expr], value: ast.expr) -> None:
+    names = frozenset(_target_names(targets))
+    if names:
+        facts.assignments.append((names, value))
+        facts.assignment_scopes.append(scope)
+        if scope:
+            facts.locals.setdefault(scope, set()).update(n for n in names if "." not in n)
+
+
+def _parameters(arguments: ast.arguments) -> list[ast.arg]:
+    extra = [a for a in (arguments.vararg, arguments.kwarg) if a is not None]
+    return [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, *extra]
 
 
 def _target_names(targets: Iterable[ast.expr]) -> Iterable[str]:
@@ -124,16 +278,24 @@ def _target_names(targets: Iterable[ast.expr]) -> Iterable[str]:
             yield target.id
         elif isinstance(target, ast.Tuple | ast.List):
             yield from _target_names(target.elts)
+        elif isinstance(target, ast.Subscript | ast.Attribute):
+            # ``report["k"] = secret`` taints ``report``; ``self.x = ...`` taints ``self.x``.
+            name = qualified_name(target, {}) if isinstance(target, ast.Attribute) else None
+            base = target.value
+            while isinstance(base, ast.Subscript | ast.Attribute):
+                base = base.value
+            if name is not None:
+                yield name
+            elif isinstance(base, ast.Name):
+                yield base.id
 
 
-def _docstring_ids(tree: ast.Module) -> set[int]:
-    ids = set()
-    for node in ast.walk(tree):
-        if isinstance(node, _DOCSTRING_OWNERS) and node.body:
-            first = node.body[0]
-            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
-                ids.add(id(first.value))
-    return ids
+def _mark_docstring(node: ast.AST, docstrings: set[int]) -> None:
+    body = getattr(node, "body", None)
+    if body:
+        first = body[0]
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+            docstrings.add(id(first.value))
 
 
 def _add_assignment_aliases(facts: ModuleFacts) -> None:
@@ -146,28 +308,106 @@ def _add_assignment_aliases(facts: ModuleFacts) -> None:
 
 
 def derives_from(
-    expr: ast.AST, sources: re.Pattern[str], tainted: set[str], aliases: dict[str, str]
+    expr: ast.AST,
+    sources: re.Pattern[str],
+    tainted: AbstractSet[str],
+    facts: ModuleFacts,
+    scope: int = 0,
 ) -> bool:
-    """Whether ``expr`` contains a call to a source, or a name assigned from one."""
+    """Whether ``expr`` (read in ``scope``) contains a call to a source, or a name
+    assigned from one (``tainted`` holds keys)."""
     for node in ast.walk(expr):
-        if isinstance(node, ast.Name) and node.id in tainted:
+        if tainted and is_tainted_name(node, tainted, facts, scope):
             return True
         if isinstance(node, ast.Call):
-            name = qualified_name(node.func, aliases)
+            name = qualified_name(node.func, facts.aliases)
             if name is not None and sources.match(name):
                 return True
     return False
 
 
-def tainted_names(facts: ModuleFacts, sources: re.Pattern[str]) -> set[str]:
-    """Names assigned (directly or through other names) from a call to a source."""
-    tainted: set[str] = set()
-    for _ in range(_TAINT_ROUNDS):
-        grown = False
-        for names, value in facts.assignments:
-            if not names <= tainted and derives_from(value, sources, tainted, facts.aliases):
-                tainted |= names
-                grown = True
-        if not grown:
-            break
-    return tainted
+def is_tainted_name(
+    node: ast.AST, tainted: AbstractSet[str], facts: ModuleFacts, scope: int
+) -> bool:
+    if isinstance(node, ast.Name):
+        return facts.key(scope, node.id) in tainted
+    if isinstance(node, ast.Attribute):
+        dotted = qualified_name(node, {})
+        return dotted is not None and facts.key(scope, dotted) in tainted
+    return False
+
+
+def tainted_names(facts: ModuleFacts, sources: re.Pattern[str]) -> frozenset[str]:
+    """Keys of names assigned (directly or through other names) from a call to a source."""
+    summaries = facts.summaries()
+    seeds = [i for i, s in enumerate(summaries) if any(sources.match(c) for c in s.calls)]
+    return spread(summaries, seeds)
+
+
+@dataclass
+class PyModule:
+    """One parsed Python file, as matchers see it."""
+
+    path: str
+    member_path: str
+    facts: ModuleFacts
+    lines: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PyPackage:
+    """Every parsed Python file of the package: matchers look across files through it."""
+
+    modules: list[PyModule]
+    memo: dict[str, frozenset[str]] = field(default_factory=dict)
+    """Package-wide name sets a matcher computed once (keyed by the matcher)."""
+
+
+def call_arguments(call: ast.Call) -> list[ast.expr]:
+    """Positional and keyword arguments, plus the receiver of a method call."""
+    arguments = [*call.args, *(keyword.value for keyword in call.keywords)]
+    if isinstance(call.func, ast.Attribute):
+        arguments.append(call.func.value)
+    return arguments
+
+
+def _constant_texts(expr: ast.AST) -> Iterable[str]:
+    for node in ast.walk(expr):
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, str):
+                yield node.value
+            elif isinstance(node.value, bytes):
+                yield node.value.decode("latin-1")
+
+
+def names_holding(facts: ModuleFacts, strings: re.Pattern[str]) -> frozenset[str]:
+    """Names assigned (directly or through other names) an expression with a matching
+    string constant: ``rc = home + "/.bashrc"`` holds ``\\.bashrc``."""
+    key = strings.pattern
+    if key not in facts.memo:
+        summaries = facts.summaries()
+        seeds = [i for i, s in enumerate(summaries) if any(map(strings.search, s.strings))]
+        facts.memo[key] = spread(summaries, seeds)
+    return facts.memo[key]
+
+
+def has_string(
+    call: ast.Call,
+    strings: re.Pattern[str],
+    facts: ModuleFacts,
+    holding: AbstractSet[str] | None = None,
+    scope: int = 0,
+) -> bool:
+    """Whether the call (in ``scope``) has a matching string in its arguments or receiver,
+    directly or through a name (``holding`` from ``names_holding``, computed when not
+    given)."""
+    if holding is None:
+        holding = names_holding(facts, strings)
+    for argument in call_arguments(call):
+        if any(strings.search(text) for text in _constant_texts(argument)):
+            return True
+        if holding and any(
+            is_tainted_name(node, holding, facts, scope) for node in ast.walk(argument)
+        ):
+            return True
+    return False

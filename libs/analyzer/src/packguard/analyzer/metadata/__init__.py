@@ -1,0 +1,1 @@
+"""Package metadata checks: typosquatting and declared-versus-actual identity."""
