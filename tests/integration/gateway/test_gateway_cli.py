@@ -159,6 +159,9 @@ async def test_cli_submit_wait_exits_by_verdict(
     report = await _packguard(["report", _task_id(result), "--format", "json"], cli_env)
     assert report.exit_code == exit_code
     assert json.loads(report.stdout)["verdict"]["label"] == label.value
+    sarif = await _packguard(["report", _task_id(result), "--format", "sarif"], cli_env)
+    assert sarif.exit_code == exit_code
+    assert json.loads(sarif.stdout)["runs"][0]["properties"]["verdict"]["label"] == label.value
 
 
 async def test_cli_status_of_failed_task_exits_3(

@@ -28,6 +28,7 @@ from packguard.cli.exit_codes import (
 from packguard.common.api import AnalyzeRequest, TaskView
 from packguard.common.logs import configure_logging
 from packguard.common.report import AnalysisReport
+from packguard.common.sarif import report_to_sarif
 
 app = typer.Typer(
     help=f"packguard: analyse open-source packages for malicious behaviour.\n\n{EXIT_CODES_HELP}",
@@ -50,6 +51,7 @@ DEFAULT_URL = "http://127.0.0.1:8000"
 class ReportFormat(StrEnum):
     JSON = "json"
     SUMMARY = "summary"
+    SARIF = "sarif"
 
 
 def _finish(work: Coroutine[Any, Any, int]) -> None:
@@ -151,6 +153,8 @@ def report(
         parsed = AnalysisReport.model_validate(document)
         if output_format is ReportFormat.JSON:
             typer.echo(json.dumps(document, indent=2, sort_keys=True))
+        elif output_format is ReportFormat.SARIF:
+            typer.echo(json.dumps(report_to_sarif(parsed), indent=2))
         else:
             _out.print(report_summary(parsed))
         return exit_code_for_verdict(parsed.verdict.label)
