@@ -15,7 +15,7 @@ from packguard.common.report import (
     VerdictLabel,
 )
 from packguard.common.sarif import report_to_sarif
-from packguard.common.schemas import DOCUMENTS, render
+from packguard.common.schemas import DOCUMENTS, data_schema_markdown, render
 
 SCHEMAS = Path(__file__).resolve().parents[3] / "docs" / "schemas"
 
@@ -80,3 +80,10 @@ def test_sarif_has_one_rule_per_rule_id_and_a_result_per_finding() -> None:
 def test_sarif_of_a_clean_report_has_no_results() -> None:
     clean = _report().model_copy(update={"findings": []})
     assert report_to_sarif(clean)["runs"][0]["results"] == []
+
+
+def test_data_schema_doc_matches_the_models() -> None:
+    committed = (SCHEMAS.parent / "data_schema.md").read_text()
+    assert committed == data_schema_markdown(), (
+        "docs/data_schema.md is stale: run python -m packguard.common.schemas docs/schemas"
+    )

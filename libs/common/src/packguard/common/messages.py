@@ -41,7 +41,7 @@ class TaskStatus(StrEnum):
 
 
 class _Message(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, use_attribute_docstrings=True)
 
     schema_version: int = SCHEMA_VERSION
 
@@ -50,13 +50,21 @@ class TaskMessage(_Message):
     """A task on the submitted, ready and priority streams (and the delayed set)."""
 
     task_id: UUID
+    """The task row this message is about."""
     purl: str
+    """Normalized package URL of the release to analyse."""
     priority: int = Field(default=0, ge=0, le=10)
+    """0 to 10; at or above the scheduler threshold it goes to the priority stream."""
     created_at: datetime
+    """When the task was submitted."""
     timeout_minutes: int = Field(default=30, ge=1)
+    """Wall-clock budget of one analysis attempt."""
     attempt: int = Field(default=1, ge=1)
+    """1 for the first try; retries carry the next number."""
     not_before: datetime | None = None
+    """Release the task no earlier than this (delayed submissions, backoff)."""
     ecosystem: str | None = None
+    """The purl type, for per-ecosystem caps without parsing."""
     retry_reason: str | None = None
     """Why the previous attempt failed, when this is a retry."""
     trace_context: dict[str, str] = Field(default_factory=dict)
@@ -70,26 +78,42 @@ class TaskEvent(_Message):
     """A task's progress or outcome on the events stream; the reporter applies it."""
 
     task_id: UUID
+    """The task the event is about."""
     kind: EventKind
+    """What happened; running/phase/completed/failed/cancelled are applied to the row."""
     attempt: int = Field(default=1, ge=1)
+    """The attempt it belongs to; events of older attempts are ignored."""
     at: datetime = Field(default_factory=utc_now)
+    """When it happened."""
     phase: str | None = None
+    """Current phase (fetch, analyze) for running/phase events."""
     not_before: datetime | None = None
+    """For delayed events: when the task will be released."""
     error_code: str | None = None
+    """Failure category for failed events (the error code clients see)."""
     error_message: str | None = None
+    """Human-readable failure reason, capped."""
     report: AnalysisReport | None = None
+    """The full report, on completed events."""
     artifact_sha256: str | None = None
+    """SHA-256 of the analysed artifact, on completed events."""
     trace_context: dict[str, str] = Field(default_factory=dict)
+    """W3C trace context carrier."""
 
 
 class DeadLetter(_Message):
     """A message that was delivered too often without being acknowledged."""
 
     source_stream: str
+    """Stream the message was taken from."""
     message_id: str
+    """Its stream entry id."""
     deliveries: int
+    """How many times it was delivered without being acknowledged."""
     fields: dict[str, str]
+    """The original entry fields."""
     at: datetime = Field(default_factory=utc_now)
+    """When it was dead-lettered."""
 
 
 M = TypeVar("M", bound=_Message)

@@ -29,59 +29,90 @@ class Severity(StrEnum):
 
 
 class _Document(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, use_attribute_docstrings=True)
 
 
 class ArtifactInfo(_Document):
     filename: str
+    """File name as the registry serves it."""
     size_bytes: int
+    """Size of the downloaded file."""
     sha256: str
+    """SHA-256 of the downloaded file, hex."""
 
 
 class PackageInfo(_Document):
     ecosystem: str
+    """`pypi` or `npm`."""
     name: str
+    """Normalized name (PEP 503 for PyPI; npm names include their scope)."""
     version: str
+    """The exact version."""
 
 
 class InventoryEntry(_Document):
     path: str
+    """Path inside the archive (prefixed with the artifact name when several were analysed)."""
     size_bytes: int
+    """Uncompressed size."""
     sha256: str | None = None
+    """SHA-256 of the content, hex; absent for directories and links."""
     kind: Literal["file", "dir", "symlink", "hardlink", "other"] = "file"
+    """Archive member type."""
     file_type: str | None = None
+    """Coarse type from the name and magic bytes (python, javascript, binary-elf, ...)."""
     is_executable: bool = False
+    """The member carries an executable bit."""
     is_hidden: bool = False
+    """A path component starts with a dot."""
 
 
 class Evidence(_Document):
     file: str | None = None
+    """Path inside the artifact, for static findings."""
     line: int | None = None
+    """1-based line in that file."""
     snippet: str | None = None
+    """The matching text, capped to a short excerpt."""
     phase: str | None = None
+    """Dynamic phase (install, import) for runtime findings."""
     syscall: str | None = None
+    """The traced system call behind a runtime finding."""
 
 
 class Finding(_Document):
     rule_id: str
+    """Stable kebab-case rule id (`<category>-<what>`), documented in docs/RULES.md."""
     title: str
+    """One-line description of what was found."""
     severity: Severity
+    """How bad it is when true."""
     confidence: float = Field(ge=0.0, le=1.0)
+    """How sure the rule is, 0 to 1."""
     category: str
+    """Rule category (install-hook, credential-access, obfuscation, dynamic, ...)."""
     evidence: list[Evidence] = Field(default_factory=list)
+    """Where it was seen."""
 
 
 class Verdict(_Document):
     label: VerdictLabel
+    """benign, low, suspicious or malicious."""
     score: float = Field(ge=0.0, le=10.0)
+    """0 (nothing found) to 10 (certainly malicious)."""
     summary: str = ""
+    """Human-readable reason for the label."""
 
 
 class PhaseResult(_Document):
     name: str
+    """static, dynamic, install or import."""
     status: Literal["ok", "skipped", "failed", "timeout"]
+    """How the phase ended."""
     duration_ms: int = 0
+    """Wall time of the phase."""
     detail: str | None = None
+    """Why it was skipped or failed, or a short note."""
 
 
 class StepOutput(_Document):
@@ -171,13 +202,21 @@ class DynamicTrace(_Document):
 
 class AnalysisReport(_Document):
     schema_version: int = REPORT_SCHEMA_VERSION
+    """Version of this document format (1); bumped only for breaking changes."""
     analyzer_version: str
+    """Version of the analyzer that produced the report; results are cached per version."""
     package: PackageInfo
+    """The release that was analysed."""
     artifacts: list[ArtifactInfo]
+    """The distribution files analysed, as downloaded and digest-checked."""
     inventory: list[InventoryEntry] = Field(default_factory=list)
+    """Every file inside the artifacts."""
     findings: list[Finding] = Field(default_factory=list)
+    """What the rules found, most severe first."""
     verdict: Verdict
+    """The score and label derived from the findings."""
     phases: list[PhaseResult] = Field(default_factory=list)
+    """Each analysis phase (static, install, import) with its outcome and duration."""
     error: str | None = None
     """Set when the input was rejected (exit code EXIT_REJECTED): why."""
     dynamic: DynamicTrace | None = None
