@@ -25,6 +25,7 @@ from packguard.cli.exit_codes import (
     exit_code_for_task,
     exit_code_for_verdict,
 )
+from packguard.cli.scan_command import scan
 from packguard.common.api import AnalyzeRequest, TaskView
 from packguard.common.logs import configure_logging
 from packguard.common.report import AnalysisReport
@@ -36,6 +37,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(apikey_app, name="apikey")
+app.command(epilog=EXIT_CODES_HELP)(scan)
 _out = Console()
 _err = Console(stderr=True)
 

@@ -75,12 +75,14 @@ async def run_analysis(
     attempt: int,
     timeout_seconds: float,
     is_cancelled: CancelCheck,
+    static_only: bool = False,
 ) -> AnalysisReport:
     command = contract.analyzer_command(
         ecosystem=package.ecosystem.value,
         name=package.name,
         version=package.version,
         artifact_filename=artifact.path.name,
+        static_only=static_only,
     )
     config = container_config(
         image=image,
