@@ -6,12 +6,17 @@ default. Trace context travels inside each message (``trace_context``).
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
+from uuid import UUID
 
+import structlog
 from opentelemetry import context, propagate, trace
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+from opentelemetry.trace import SpanKind
 
 
 def configure_tracing(service: str) -> TracerProvider:
@@ -47,3 +52,35 @@ def current_trace_context() -> dict[str, str]:
 
 def context_from(carrier: dict[str, str]) -> context.Context:
     return propagate.extract(carrier)
+
+
+@contextlib.contextmanager
+def consumer_span(
+    tracer: trace.Tracer,
+    name: str,
+    carrier: dict[str, str],
+    *,
+    task_id: UUID,
+    attempt: int,
+    **log_context: object,
+) -> Iterator[None]:
+    """A span continuing a message's trace, with the task bound into the log context.
+
+    Every stream consumer handles a message inside one of these, so a task's spans form
+    one trace and its log lines carry the same ``task_id``, ``attempt`` and ``trace_id``.
+    """
+    with (
+        tracer.start_as_current_span(
+            name,
+            context=context_from(carrier),
+            kind=SpanKind.CONSUMER,
+            attributes={"packguard.task_id": str(task_id), "packguard.attempt": attempt},
+        ) as span,
+        structlog.contextvars.bound_contextvars(
+            task_id=str(task_id),
+            attempt=attempt,
+            trace_id=format(span.get_span_context().trace_id, "032x"),
+            **log_context,
+        ),
+    ):
+        yield

@@ -7,13 +7,11 @@ consumer never dead-letters it and retries it every ``CLAIM_IDLE_MS`` until it a
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 
 import asyncpg
 import redis.asyncio as redis
 import structlog
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind
 from prometheus_client import CollectorRegistry
 
 from packguard.common.db import translated_db_errors
@@ -23,7 +21,7 @@ from packguard.common.purl import parse_purl
 from packguard.common.redis_client import is_redis_ready
 from packguard.common.storage import ReportStore, report_key
 from packguard.common.streams import ConsumerOptions, Delivery, StreamConsumer
-from packguard.common.tracing import context_from
+from packguard.common.tracing import consumer_span
 from packguard.reporter import db
 from packguard.reporter.db import TaskState
 from packguard.reporter.metrics import ReporterMetrics
@@ -203,24 +201,12 @@ class Reporter:
         )
         await self._notifier.task_finished(outcome)
 
-    @contextlib.contextmanager
-    def _event_span(self, event: TaskEvent) -> Iterator[None]:
-        """A span continuing the event's trace, and the task's log context."""
-        with (
-            self._tracer.start_as_current_span(
-                f"reporter.{event.kind}",
-                context=context_from(event.trace_context),
-                kind=SpanKind.CONSUMER,
-                attributes={
-                    "packguard.task_id": str(event.task_id),
-                    "packguard.attempt": event.attempt,
-                },
-            ) as span,
-            structlog.contextvars.bound_contextvars(
-                task_id=str(event.task_id),
-                attempt=event.attempt,
-                event_kind=event.kind,
-                trace_id=format(span.get_span_context().trace_id, "032x"),
-            ),
-        ):
-            yield
+    def _event_span(self, event: TaskEvent) -> contextlib.AbstractContextManager[None]:
+        return consumer_span(
+            self._tracer,
+            f"reporter.{event.kind}",
+            event.trace_context,
+            task_id=event.task_id,
+            attempt=event.attempt,
+            event_kind=event.kind,
+        )

@@ -20,7 +20,7 @@ from packguard.common.messages import (
 )
 from packguard.common.purl import PackageRef, parse_purl
 from packguard.common.streams import ConsumerOptions, Delivery, StreamConsumer, publish
-from packguard.common.tracing import context_from, current_trace_context
+from packguard.common.tracing import consumer_span, current_trace_context
 from packguard.runner.analysis import AnalysisCancelled
 from packguard.runner.backends import AnalysisBackend
 from packguard.runner.metrics import RunnerMetrics
@@ -62,13 +62,13 @@ class Runner:
         )
 
     async def handle(self, task: TaskMessage, delivery: Delivery) -> None:
-        with (
-            structlog.contextvars.bound_contextvars(
-                task_id=str(task.task_id), purl=task.purl, attempt=task.attempt
-            ),
-            tracer.start_as_current_span(
-                "runner.analyze", context=context_from(task.trace_context)
-            ),
+        with consumer_span(
+            tracer,
+            "runner.analyze",
+            task.trace_context,
+            task_id=task.task_id,
+            attempt=task.attempt,
+            purl=task.purl,
         ):
             if await self._is_cancelled(task):
                 await self._emit(task, "cancelled")

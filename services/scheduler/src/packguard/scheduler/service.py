@@ -10,14 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 import asyncpg
 import redis.asyncio as redis
 import structlog
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind
 from prometheus_client import CollectorRegistry
 
 from packguard.common.caps import DEFAULT_CAP_KEY
@@ -33,7 +32,7 @@ from packguard.common.streams import (
     ensure_group,
     publish,
 )
-from packguard.common.tracing import context_from, current_trace_context
+from packguard.common.tracing import consumer_span, current_trace_context
 from packguard.scheduler import db
 from packguard.scheduler.backoff import RandomSource
 from packguard.scheduler.metrics import SchedulerMetrics
@@ -294,24 +293,14 @@ class Scheduler:
         )
         return snapshot
 
-    @contextlib.contextmanager
-    def _task_span(self, name: str, message: TaskMessage) -> Iterator[None]:
-        """A span continuing the message's trace, and the task's log context."""
-        with (
-            self._tracer.start_as_current_span(
-                name,
-                context=context_from(message.trace_context),
-                kind=SpanKind.CONSUMER,
-                attributes={
-                    "packguard.task_id": str(message.task_id),
-                    "packguard.attempt": message.attempt,
-                },
-            ) as span,
-            structlog.contextvars.bound_contextvars(
-                task_id=str(message.task_id),
-                purl=message.purl,
-                attempt=message.attempt,
-                trace_id=format(span.get_span_context().trace_id, "032x"),
-            ),
-        ):
-            yield
+    def _task_span(
+        self, name: str, message: TaskMessage
+    ) -> contextlib.AbstractContextManager[None]:
+        return consumer_span(
+            self._tracer,
+            name,
+            message.trace_context,
+            task_id=message.task_id,
+            attempt=message.attempt,
+            purl=message.purl,
+        )
