@@ -125,7 +125,7 @@ def _run_phases(run: _Run, rules: Sequence[RuleSpec], workdir: Path) -> None:
     run.record("inventory", started, f"{len(run.inventory)} entries")
     started = run.clock()
     static_rules = [spec for spec in rules if spec.engine != "dynamic"]
-    static = run_rules(static_rules, files, run.request.ecosystem)
+    static = run_rules(static_rules, files, run.request.ecosystem, declared_name=run.request.name)
     run.findings = static.findings
     run.record("static", started, "; ".join(static.notes) or None)
     if run.request.static_only:
