@@ -174,11 +174,13 @@ class Sinkhole:
         self._handlers.add(task)
         try:
             data = await self._receive(reader)
+            # Recorded before answering: the client may hang up (or look) as soon as it
+            # has the reply, and what it sent must be in the log either way.
+            self._record(port, data)
             if is_http_request(data):
                 writer.write(_HTTP_OK)
                 async with asyncio.timeout(self.config.read_timeout):
                     await writer.drain()
-            self._record(port, data)
         except (OSError, TimeoutError):
             pass
         finally:
