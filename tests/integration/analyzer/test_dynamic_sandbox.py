@@ -46,13 +46,19 @@ async def _never() -> bool:
 
 
 async def analyse(
-    docker: aiodocker.Docker, image: str, tmp_path: Path, ecosystem: str, artifact: BuiltArtifact
+    docker: aiodocker.Docker,
+    image: str,
+    tmp_path: Path,
+    ecosystem: str,
+    artifact: BuiltArtifact,
+    name: str,
 ) -> tuple[AnalysisReport, float]:
+    """Run the image as the runner would, declaring ``name`` as the submitted package."""
     workspace = TaskWorkspace(tmp_path / "task")
     workspace.create()
     (workspace.input_dir / artifact.filename).write_bytes(artifact.data)
     command = contract.analyzer_command(
-        ecosystem=ecosystem, name="sample", version="1.0", artifact_filename=artifact.filename
+        ecosystem=ecosystem, name=name, version="1.0", artifact_filename=artifact.filename
     )
     config = container_config(
         image=image,
@@ -89,7 +95,9 @@ async def test_sdist_stealing_cloud_keys_is_malicious_with_sinkholed_request(
 ) -> None:
     module = "import requests_oauth_helper  # not installed: a stand-in lets the import go on\n"
     artifact = pypi_sdist("stealer", "1.0", {"setup.py": STEALER_SETUP, "stealer.py": module})
-    report, elapsed = await analyse(docker, analyzer_image, tmp_path, "pypi", artifact)
+    report, elapsed = await analyse(
+        docker, analyzer_image, tmp_path, "pypi", artifact, name="stealer"
+    )
     print(f"pypi stealer: {elapsed:.1f}s, verdict {report.verdict}")
     assert report.verdict.label == VerdictLabel.MALICIOUS
     assert phase_statuses(report) | {"install": "ok", "import": "ok"} == phase_statuses(report)
@@ -120,7 +128,9 @@ async def test_npm_postinstall_sending_npm_token_over_tls_is_malicious(
         {"install.js": NPM_POSTINSTALL, "index.js": "module.exports = require('left-pad-ng');\n"},
         scripts={"postinstall": "node install.js"},
     )
-    report, elapsed = await analyse(docker, analyzer_image, tmp_path, "npm", artifact)
+    report, elapsed = await analyse(
+        docker, analyzer_image, tmp_path, "npm", artifact, name="telemetry-helper"
+    )
     print(f"npm stealer: {elapsed:.1f}s, verdict {report.verdict}")
     assert report.verdict.label == VerdictLabel.MALICIOUS
     findings = by_rule(report)
@@ -152,12 +162,13 @@ async def test_npm_postinstall_sending_npm_token_over_tls_is_malicious(
 async def test_benign_package_stays_benign_or_low(
     docker: aiodocker.Docker, analyzer_image: str, tmp_path: Path, ecosystem: str
 ) -> None:
+    name = "plainpkg" if ecosystem == "pypi" else "plain-pkg"
     artifact = (
-        pypi_sdist("plainpkg", "1.0")
+        pypi_sdist(name, "1.0")
         if ecosystem == "pypi"
-        else npm_tarball("plain-pkg", "1.0.0", scripts={"postinstall": "node -v"})
+        else npm_tarball(name, "1.0.0", scripts={"postinstall": "node -v"})
     )
-    report, elapsed = await analyse(docker, analyzer_image, tmp_path, ecosystem, artifact)
+    report, elapsed = await analyse(docker, analyzer_image, tmp_path, ecosystem, artifact, name)
     print(f"{ecosystem} benign: {elapsed:.1f}s, verdict {report.verdict}")
     assert report.verdict.label in {VerdictLabel.BENIGN, VerdictLabel.LOW}, report.findings
     assert not [f for f in report.findings if f.category == "dynamic"]
