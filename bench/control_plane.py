@@ -13,8 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -26,31 +24,10 @@ import redis.asyncio as redis
 
 from packguard.common.db import apply_migrations, create_pool
 from packguard.devstack import connection_env, start_stack, stop_stack
-from tests.e2e.processes import Pipeline
+from tests.e2e.processes import Pipeline, create_api_key
 
 REPO = Path(__file__).resolve().parent.parent
 CONCURRENCY = 64
-
-
-def _api_key(database_url: str) -> str:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "packguard.cli",
-            "apikey",
-            "create",
-            "--name",
-            "bench",
-            "--rate-limit",
-            "10000000",
-        ],
-        env={"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return result.stdout.strip()
 
 
 async def _submit_all(url: str, key: str, purls: list[str]) -> None:
@@ -87,7 +64,7 @@ async def _pipeline_run(
     pool = await create_pool(env["DATABASE_URL"], max_size=2)
     await apply_migrations(pool)
     await pool.execute("TRUNCATE findings, results, tasks CASCADE")
-    key = _api_key(env["DATABASE_URL"])
+    key = create_api_key(env["DATABASE_URL"], "bench", rate_limit=10_000_000)
     pipeline = Pipeline(
         base_env={
             **env,

@@ -12,14 +12,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import aiohttp
-from aiohttp import web
 
 from packguard.devstack import (
     connection_env,
@@ -29,42 +26,11 @@ from packguard.devstack import (
     start_stack,
     stop_stack,
 )
-from tests.e2e.processes import Pipeline
+from tests.e2e.processes import Pipeline, create_api_key
 from tests.fixtures.packages import pypi_sdist
-from tests.fixtures.registry import FixtureRegistry
+from tests.fixtures.registry import FixtureRegistry, serve_on_loopback
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-async def _serve_registry(registry: FixtureRegistry) -> web.AppRunner:
-    runner = web.AppRunner(registry.application(), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    registry.base_url = f"http://127.0.0.1:{port}"
-    return runner
-
-
-def _api_key(database_url: str) -> str:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "packguard.cli",
-            "apikey",
-            "create",
-            "--name",
-            "bench",
-            "--rate-limit",
-            "100000",
-        ],
-        env={"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return result.stdout.strip()
 
 
 async def _measure(pipeline: Pipeline, key: str, purls: list[str]) -> dict[str, float]:
@@ -111,11 +77,11 @@ async def main(tasks: int, runner_counts: list[int]) -> list[dict[str, float]]:
         )
         stack = await start_stack(root / "stack", free_ports=True, with_docker=False)
         registry = FixtureRegistry()
-        server = await _serve_registry(registry)
+        server = await serve_on_loopback(registry)
         results = []
         try:
             env = connection_env(stack)
-            key = _api_key(env["DATABASE_URL"])
+            key = create_api_key(env["DATABASE_URL"], "bench", rate_limit=100_000)
             for runners in runner_counts:
                 purls = []
                 for i in range(tasks):

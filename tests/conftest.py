@@ -10,7 +10,6 @@ import asyncpg
 import pytest
 import pytest_asyncio
 import redis.asyncio as redis
-from aiohttp import web
 
 from packguard.common.db import apply_migrations, create_pool
 from packguard.common.redis_client import create_redis
@@ -25,7 +24,7 @@ from packguard.devstack import (
     start_stack,
     stop_stack,
 )
-from tests.fixtures.registry import FixtureRegistry
+from tests.fixtures.registry import FixtureRegistry, serve_on_loopback
 
 _TABLES = ("findings", "results", "tasks", "api_keys")
 
@@ -100,12 +99,7 @@ async def report_store(storage_settings: StorageSettings) -> AsyncIterator[Repor
 async def fixture_registry() -> AsyncIterator[FixtureRegistry]:
     """A package registry on loopback serving artifacts the test builds."""
     registry = FixtureRegistry()
-    runner = web.AppRunner(registry.application(), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    registry.base_url = f"http://127.0.0.1:{port}"
+    runner = await serve_on_loopback(registry)
     try:
         yield registry
     finally:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
-from tests.e2e.processes import Pipeline
+from tests.e2e.processes import Pipeline, create_api_key
 from tests.fixtures.registry import FixtureRegistry
 
 
@@ -45,23 +43,4 @@ async def pipeline(
 @pytest.fixture
 def api_key(service_env: dict[str, str], db_pool: object) -> str:
     """A key made the way an operator makes one: with the CLI."""
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "packguard.cli",
-            "apikey",
-            "create",
-            "--name",
-            "e2e",
-            "--rate-limit",
-            "100000",
-        ],
-        env={"DATABASE_URL": service_env["DATABASE_URL"], "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    key = result.stdout.strip()
-    assert key and "\n" not in key
-    return key
+    return create_api_key(service_env["DATABASE_URL"], "e2e", rate_limit=100_000)

@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import socket
+import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,3 +127,27 @@ class Pipeline:
 
     def logs(self) -> str:
         return "\n".join(f"--- {s.name}\n{s.log_tail()}" for s in self.services)
+
+
+def create_api_key(database_url: str, name: str, *, rate_limit: int) -> str:
+    """A key made the way an operator makes one: ``packguard apikey create``."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "packguard.cli",
+            "apikey",
+            "create",
+            "--name",
+            name,
+            "--rate-limit",
+            str(rate_limit),
+        ],
+        env={"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    key = result.stdout.strip()
+    assert key and "\n" not in key, result.stderr
+    return key
