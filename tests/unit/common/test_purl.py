@@ -3,7 +3,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from packguard.common.errors import InvalidInput, InvalidPurl, MissingVersion, UnsupportedEcosystem
-from packguard.common.purl import Ecosystem, parse_purl
+from packguard.common.purl import Ecosystem, PackageRef, UploadedFile, parse_purl
 
 
 @pytest.mark.parametrize(
@@ -65,3 +65,40 @@ def test_parse_purl_never_raises_anything_but_invalid_input(text: str) -> None:
     except InvalidInput:
         return
     assert parse_purl(package.purl) == package
+
+
+_DIGEST = "ab" * 32
+
+
+def test_upload_purl_round_trips_with_its_qualifiers() -> None:
+    package = PackageRef(
+        Ecosystem.NPM, "@scope/pkg", "1.0.0", UploadedFile(_DIGEST, "pkg-1.0.0.tgz")
+    )
+
+    assert package.purl == (
+        f"pkg:npm/%40scope/pkg@1.0.0?checksum=sha256:{_DIGEST}&file_name=pkg-1.0.0.tgz"
+    )
+    assert parse_purl(package.purl, allow_upload=True) == package
+
+
+def test_client_purls_may_not_carry_upload_qualifiers() -> None:
+    text = f"pkg:pypi/six@1.16.0?checksum=sha256:{_DIGEST}&file_name=six-1.16.0.tar.gz"
+
+    with pytest.raises(InvalidPurl, match="qualifiers"):
+        parse_purl(text)
+
+
+@pytest.mark.parametrize(
+    ("qualifiers", "message"),
+    [
+        (f"checksum=sha256:{_DIGEST}", "only the checksum and file_name"),
+        (f"checksum=sha256:{_DIGEST}&file_name=a.tgz&repository_url=x", "only the checksum"),
+        ("checksum=sha256:abc&file_name=six.tar.gz", "64 hex"),
+        (f"checksum=md5:{_DIGEST}&file_name=six.tar.gz", "64 hex"),
+        (f"checksum=sha256:{_DIGEST}&file_name=..%2Fsix.tar.gz", "invalid file_name"),
+        (f"checksum=sha256:{_DIGEST}&file_name=.hidden.tgz", "invalid file_name"),
+    ],
+)
+def test_upload_qualifiers_are_validated(qualifiers: str, message: str) -> None:
+    with pytest.raises(InvalidPurl, match=message):
+        parse_purl(f"pkg:pypi/six@1.16.0?{qualifiers}", allow_upload=True)

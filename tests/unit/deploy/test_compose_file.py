@@ -39,13 +39,13 @@ REQUIRED_ENV = {"NPM_REGISTRY_URL": "http://registry.invalid/npm/"}
 SETTINGS: dict[str, tuple[type[BaseSettings], ...]] = {
     "gateway": (GatewaySettings, StorageSettings),
     "scheduler": (SchedulerSettings,),
-    "runner": (RunnerSettings,),
+    "runner": (RunnerSettings, StorageSettings),
     "reporter": (ReporterSettings, StorageSettings),
 }
 # Read with os.environ rather than a settings class (packguard.common.tracing).
 OTHER_ENV = {"OTEL_TRACES_EXPORTER"}
 USES_DATABASE = {"gateway", "scheduler", "reporter"}
-USES_STORAGE = {"gateway", "reporter"}
+USES_STORAGE = {"gateway", "runner", "reporter"}
 OBSERVABILITY = {"prometheus", "loki", "alloy", "grafana"}
 
 # ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}; $$ is a literal $.

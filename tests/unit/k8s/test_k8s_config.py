@@ -17,7 +17,7 @@ SETTINGS: dict[str, tuple[type[BaseSettings], ...]] = {
     "gateway": (GatewaySettings, StorageSettings),
     "scheduler": (SchedulerSettings,),
     "reporter": (ReporterSettings, StorageSettings),
-    "runner": (RunnerSettings,),
+    "runner": (RunnerSettings, StorageSettings),
 }
 # Read by libraries rather than our settings: OpenTelemetry's exporter switch, libpq's
 # CA file for verify-full TLS to managed PostgreSQL (asyncpg honours it).
@@ -28,6 +28,7 @@ REQUIRED = {
     "reporter": {"DATABASE_URL", "REDIS_URL", "S3_BUCKET", "METRICS_PORT", "METRICS_HOST"},
     "runner": {
         "REDIS_URL",
+        "S3_BUCKET",
         "DOCKER_HOST",
         "WORK_DIR",
         "ANALYZER_IMAGE",

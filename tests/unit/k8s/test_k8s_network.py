@@ -29,7 +29,11 @@ def test_only_api_and_health_are_routed(target: str, rendered: dict[str, list[Do
     for ingress in _ingresses(rendered[target]):
         for rule in ingress["spec"]["rules"]:
             paths = {p["path"] for p in rule["http"]["paths"]}
-            assert paths == PUBLIC_PREFIXES, object_id(ingress)
+            assert all(path.startswith(tuple(PUBLIC_PREFIXES)) for path in paths), object_id(
+                ingress
+            )
+            if ingress["metadata"]["name"] == "gateway":
+                assert paths == PUBLIC_PREFIXES, object_id(ingress)
             for internal in INTERNAL_PATHS:
                 assert not any(internal.startswith(p) for p in paths), internal
 
@@ -124,3 +128,21 @@ def test_runners_reach_redis_but_not_postgres(rendered: dict[str, list[Doc]]) ->
     policy = find(rendered["base"], "NetworkPolicy", "runner-egress", "packguard-sandbox")
     ports = {p["port"] for rule in policy["spec"]["egress"] for p in rule["ports"]}
     assert ports == {6379, 443}
+
+
+@pytest.mark.parametrize("target", ["base", "overlays/staging", "overlays/prod"])
+def test_only_the_upload_route_accepts_large_bodies(
+    target: str, rendered: dict[str, list[Doc]]
+) -> None:
+    docs = rendered[target]
+    body_size = "nginx.ingress.kubernetes.io/proxy-body-size"
+    api = find(docs, "Ingress", "gateway", "packguard")
+    upload = find(docs, "Ingress", "gateway-upload", "packguard")
+    (rule,) = upload["spec"]["rules"]
+    assert [(p["path"], p["pathType"]) for p in rule["http"]["paths"]] == [
+        ("/api/v1/analyze/upload/", "Exact")
+    ]
+    assert api["metadata"]["annotations"][body_size] == "64k"
+    assert upload["metadata"]["annotations"][body_size] == "65m"
+    assert upload["metadata"]["annotations"]["nginx.ingress.kubernetes.io/limit-rps"] == "100"
+    assert upload["spec"]["tls"] == api["spec"]["tls"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -17,6 +18,7 @@ from packguard.common.api import (
     ErrorEnvelope,
     TaskAccepted,
     TaskView,
+    UploadFields,
 )
 
 B = TypeVar("B", bound=BaseModel)
@@ -42,6 +44,19 @@ class PackguardClient:
         body = request.model_dump(mode="json")
         return await self._call("POST", f"{API_PREFIX}/analyze/", TaskAccepted, body)
 
+    async def upload(self, path: Path, fields: UploadFields) -> TaskAccepted:
+        """Upload a local artifact (POST /analyze/upload/); only set fields are sent."""
+        form = aiohttp.FormData(default_to_multipart=True)
+        for name, value in fields.model_dump(mode="json", exclude_defaults=True).items():
+            form.add_field(name, str(value).lower() if isinstance(value, bool) else str(value))
+        with path.open("rb") as artifact:
+            form.add_field("file", artifact, filename=path.name)
+            data = await self._request("POST", f"{API_PREFIX}/analyze/upload/", form=form)
+        try:
+            return TaskAccepted.model_validate(data)
+        except ValidationError as exc:
+            raise ApiError(0, "invalid_response", str(exc)) from None
+
     async def task(self, task_id: UUID) -> TaskView:
         return await self._call("GET", f"{API_PREFIX}/task/{task_id}/", TaskView)
 
@@ -63,11 +78,18 @@ class PackguardClient:
         except ValidationError as exc:
             raise ApiError(0, "invalid_response", str(exc)) from None
 
-    async def _request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        *,
+        form: aiohttp.FormData | None = None,
+    ) -> Any:
         url = f"{self._base_url}{path}"
         try:
             async with self._session.request(
-                method, url, json=body, headers=self._headers
+                method, url, json=body, data=form, headers=self._headers
             ) as response:
                 raw = await response.read()
                 status = response.status

@@ -8,6 +8,7 @@ import os
 import time
 from collections.abc import Coroutine
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -26,8 +27,10 @@ from packguard.cli.exit_codes import (
     exit_code_for_verdict,
 )
 from packguard.cli.scan_command import scan
-from packguard.common.api import AnalyzeRequest, TaskView
+from packguard.cli.scan_target import is_purl
+from packguard.common.api import AnalyzeRequest, TaskView, UploadFields
 from packguard.common.logs import configure_logging
+from packguard.common.purl import Ecosystem
 from packguard.common.report import AnalysisReport
 from packguard.common.sarif import report_to_sarif
 
@@ -92,7 +95,13 @@ async def _show_outcome(client: PackguardClient, task: TaskView) -> int:
 
 @app.command(epilog=EXIT_CODES_HELP)
 def submit(
-    purl: Annotated[str, typer.Argument(help="e.g. pkg:pypi/six@1.16.0")],
+    target: Annotated[
+        str, typer.Argument(help="A purl (pkg:pypi/six@1.16.0) or a local archive to upload.")
+    ],
+    ecosystem: Annotated[
+        Ecosystem | None,
+        typer.Option(help="For an archive whose name does not say (.tar.gz/.whl/.zip, .tgz)."),
+    ] = None,
     priority: Annotated[int, typer.Option(min=0, max=10, help="Higher runs first.")] = 0,
     delay: Annotated[int, typer.Option(min=0, help="Start no earlier than this (s).")] = 0,
     force: Annotated[bool, typer.Option(help="Analyze again despite a current report.")] = False,
@@ -102,18 +111,32 @@ def submit(
     url: Url = DEFAULT_URL,
     api_key: ApiKeyText = "",
 ) -> None:
-    """Submit a package; print the task id (with --wait, the verdict, and exit by it)."""
+    """Submit a package or upload an archive; print the task id (with --wait, the verdict,
+    and exit by it)."""
     try:
-        request = AnalyzeRequest(purl=purl, priority=priority, delay_seconds=delay, force=force)
+        request: AnalyzeRequest | UploadFields = (
+            AnalyzeRequest(purl=target, priority=priority, delay_seconds=delay, force=force)
+            if is_purl(target)
+            else UploadFields(
+                ecosystem=ecosystem, priority=priority, delay_seconds=delay, force=force
+            )
+        )
     except ValidationError as exc:
         _err.print(f"[red]error[/red] invalid_input: {exc.errors()[0]['msg']}")
         raise typer.Exit(EXIT_ERROR) from None
+    if isinstance(request, UploadFields) and not Path(target).is_file():
+        _err.print(f"[red]error[/red] invalid_input: {target!r} is neither a purl nor a file")
+        raise typer.Exit(EXIT_ERROR)
 
     async def work() -> int:
         async with open_client(url, api_key) as client:
-            accepted = await client.submit(request)
+            accepted = await (
+                client.submit(request)
+                if isinstance(request, AnalyzeRequest)
+                else client.upload(Path(target), request)
+            )
             typer.echo(str(accepted.task_id))
-            _err.print(f"{accepted.outcome}: {purl} is {accepted.status.value}", highlight=False)
+            _err.print(f"{accepted.outcome}: {target} is {accepted.status.value}", highlight=False)
             if not wait:
                 return EXIT_OK
             task = await _wait(

@@ -54,6 +54,47 @@ class AnalyzeRequest(_Body):
     )
 
 
+class UploadFields(_Body):
+    """The text fields of ``POST /api/v1/analyze/upload/`` (multipart/form-data)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    ecosystem: Ecosystem | None = Field(
+        default=None,
+        description="pypi or npm; detected from the file name (.tar.gz/.whl/.zip, .tgz) "
+        "when absent.",
+    )
+    name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=214,
+        description="Package name for the report; read from the file name when absent.",
+    )
+    version: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=128,
+        description="Version for the report; read from the file name when absent.",
+    )
+    priority: int = Field(default=0, ge=0, le=MAX_PRIORITY, description="0..10; higher runs first.")
+    delay_seconds: int = Field(
+        default=0, ge=0, le=MAX_DELAY_SECONDS, description="Start no earlier than this."
+    )
+    force: bool = Field(
+        default=False, description="Analyze again even when this file was analysed already."
+    )
+
+
+class AnalyzeUpload(UploadFields):
+    """Body of ``POST /api/v1/analyze/upload/``: the artifact and its text fields."""
+
+    file: bytes = Field(
+        description="The artifact: an sdist, wheel or npm tarball. Its name (the part's "
+        "filename) must be a plain file name.",
+        json_schema_extra={"format": "binary", "contentMediaType": "application/octet-stream"},
+    )
+
+
 class ReportQuery(_Body):
     """Query parameters of ``GET /api/v1/reports/``."""
 

@@ -1,10 +1,10 @@
-"""S3-compatible object storage for full reports."""
+"""S3-compatible object storage: one client, one bucket, reports and uploaded artifacts."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from aiobotocore.session import get_session
@@ -34,12 +34,31 @@ def translated_storage_errors() -> Iterator[None]:
         raise DependencyUnavailable(f"object storage unavailable: {exc}") from exc
 
 
-class ReportStore:
-    """Reads and writes report documents in one bucket."""
+S = TypeVar("S", bound="ObjectStore")
+
+
+class ObjectStore:
+    """One bucket through one S3 client; subclasses add what their objects need."""
 
     def __init__(self, client: Any, bucket: str) -> None:
         self._client = client
         self._bucket = bucket
+
+    @classmethod
+    def sharing(cls: type[S], other: ObjectStore) -> S:
+        """A store of this kind on ``other``'s client and bucket (one connection pool)."""
+        return cls(other._client, other._bucket)
+
+    async def ensure_bucket(self) -> None:
+        with translated_storage_errors():
+            try:
+                await self._client.head_bucket(Bucket=self._bucket)
+            except ClientError:
+                await self._client.create_bucket(Bucket=self._bucket)
+
+
+class ReportStore(ObjectStore):
+    """Reads and writes report documents."""
 
     async def put(self, key: str, body: bytes) -> None:
         with translated_storage_errors():
@@ -54,16 +73,15 @@ class ReportStore:
                 data: bytes = await stream.read()
                 return data
 
-    async def ensure_bucket(self) -> None:
-        with translated_storage_errors():
-            try:
-                await self._client.head_bucket(Bucket=self._bucket)
-            except ClientError:
-                await self._client.create_bucket(Bucket=self._bucket)
-
 
 @contextlib.asynccontextmanager
 async def open_report_store(settings: StorageSettings) -> AsyncIterator[ReportStore]:
+    async with open_store(settings, ReportStore) as store:
+        yield store
+
+
+@contextlib.asynccontextmanager
+async def open_store(settings: StorageSettings, kind: type[S]) -> AsyncIterator[S]:
     session = get_session()
     key_id = settings.aws_access_key_id
     secret = settings.aws_secret_access_key
@@ -81,4 +99,4 @@ async def open_report_store(settings: StorageSettings) -> AsyncIterator[ReportSt
         aws_secret_access_key=secret.get_secret_value() if secret else None,
         config=config,
     ) as client:
-        yield ReportStore(client, settings.s3_bucket)
+        yield kind(client, settings.s3_bucket)

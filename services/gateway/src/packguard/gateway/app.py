@@ -9,14 +9,15 @@ from aiohttp import web
 from packguard.common.health import health_routes
 from packguard.common.redis_client import is_redis_ready
 from packguard.common.storage import ReportStore
+from packguard.common.uploads import UploadStore
 from packguard.gateway.auth import authenticate_and_limit
 from packguard.gateway.docs_page import docs_html
 from packguard.gateway.errors import error_envelope
-from packguard.gateway.handlers import HANDLERS
 from packguard.gateway.instrumentation import request_context
 from packguard.gateway.metrics import GatewayMetrics
 from packguard.gateway.openapi import OPERATIONS, openapi_document
 from packguard.gateway.redis_state import IdempotencyStore
+from packguard.gateway.routes import ROUTE_HANDLERS
 from packguard.gateway.settings import GatewaySettings
 from packguard.gateway.state import (
     DOCS_HTML,
@@ -30,6 +31,7 @@ from packguard.gateway.state import (
 )
 from packguard.gateway.submission import Submitter
 from packguard.gateway.tasks import is_database_ready
+from packguard.gateway.upload import UPLOAD_STORE
 
 
 def create_app(
@@ -63,8 +65,9 @@ def create_app(
     app[OPENAPI] = document
     app[DOCS_HTML] = docs_html(document)
 
+    app[UPLOAD_STORE] = UploadStore.sharing(report_store)
     for operation in OPERATIONS:
-        handler = HANDLERS.get(operation.operation_id)
+        handler = ROUTE_HANDLERS.get(operation.operation_id)
         if handler is not None:
             app.router.add_route(operation.method, operation.path, handler)
 

@@ -37,8 +37,11 @@ def _operation_html(path: str, method: str, operation: dict[str, Any]) -> str:
         lines.append(f"<p>Parameters:</p><ul>{items}</ul>")
     body = operation.get("requestBody")
     if body is not None:
-        schema = body["content"]["application/json"]["schema"]
-        lines.append(f'<p>Body: <a href="#schema-{_ref_name(schema)}">{_ref_name(schema)}</a></p>')
+        media, content = next(iter(body["content"].items()))
+        name = _ref_name(content["schema"])
+        lines.append(
+            f'<p>Body: <a href="#schema-{name}">{name}</a> <small>{escape(media)}</small></p>'
+        )
     responses = []
     for status, response in operation["responses"].items():
         media, content = next(iter(response["content"].items()))

@@ -17,6 +17,7 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 from packguard.common.api import (
     API_PREFIX,
     AnalyzeRequest,
+    AnalyzeUpload,
     Envelope,
     ErrorEnvelope,
     HealthStatus,
@@ -41,7 +42,7 @@ _STATUS_TEXT = {
     404: "Not found (or another key's task)",
     409: "Conflict",
     413: "Body too large",
-    415: "Content-Type is not application/json",
+    415: "Unsupported Content-Type (application/json, or multipart/form-data for uploads)",
     429: "Rate limited; see Retry-After",
     500: "Internal error",
     503: "A dependency (Redis, PostgreSQL, S3) is unavailable",
@@ -62,6 +63,7 @@ class Operation:
     is_authenticated: bool = True
     is_raw: bool = False
     media_type: str = "application/json"
+    body_media_type: str = "application/json"
 
 
 _TASK_PATH = f"{API_PREFIX}/task/{{task_id}}/"
@@ -75,6 +77,16 @@ OPERATIONS: tuple[Operation, ...] = (
         ((202, TaskAccepted), (200, TaskAccepted)),
         errors=(400, 409, 413, 415),
         body=AnalyzeRequest,
+    ),
+    Operation(
+        "analyze_upload",
+        "POST",
+        f"{API_PREFIX}/analyze/upload/",
+        "Upload an artifact (multipart: file, optional ecosystem, name, version) for analysis",
+        ((202, TaskAccepted), (200, TaskAccepted)),
+        errors=(400, 409, 413, 415),
+        body=AnalyzeUpload,
+        body_media_type="multipart/form-data",
     ),
     Operation("get_task", "GET", _TASK_PATH, "A task's status", ((200, TaskView),), (404,)),
     Operation(
@@ -226,7 +238,9 @@ def _operation_object(
     if operation.body is not None:
         result["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": refs[(operation.body, "validation")]}},
+            "content": {
+                operation.body_media_type: {"schema": refs[(operation.body, "validation")]}
+            },
         }
     return result
 

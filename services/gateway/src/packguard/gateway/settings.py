@@ -14,6 +14,8 @@ class GatewaySettings(ServiceSettings):
     port: int = Field(default=8000, ge=0, le=65535)
     max_body_bytes: int = Field(default=16 * 1024, ge=256)
     """Largest request body accepted; larger ones get 413 body_too_large."""
+    max_upload_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    """Largest artifact ``POST /api/v1/analyze/upload/`` accepts (413 above it)."""
     public_base_url: str | None = None
     """Origin used in links (``https://packguard.example``); default: the request's own."""
     timeout_minutes: int = Field(default=30, ge=1)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 from uuid import UUID
 
 import asyncpg
@@ -33,6 +34,17 @@ log = structlog.get_logger(__name__)
 _HTTP_STATUS: dict[SubmitOutcome, int] = {"created": 202, "deduplicated": 200, "cached": 200}
 
 
+class SubmitOptions(Protocol):
+    """How to run a submission: the options a JSON request and an upload form share."""
+
+    @property
+    def priority(self) -> int: ...
+    @property
+    def delay_seconds(self) -> int: ...
+    @property
+    def force(self) -> bool: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Submission:
     record: TaskRecord
@@ -55,7 +67,16 @@ class Submitter:
     async def submit(
         self, request: AnalyzeRequest, key: ApiKey, idempotency_key: str | None
     ) -> Submission:
-        package = parse_purl(request.purl)
+        return await self.submit_package(parse_purl(request.purl), request, key, idempotency_key)
+
+    async def submit_package(
+        self,
+        package: PackageRef,
+        request: SubmitOptions,
+        key: ApiKey,
+        idempotency_key: str | None,
+    ) -> Submission:
+        """Submit an already parsed package (uploads build theirs from the form)."""
         if idempotency_key is not None:
             replay = await self._replay(key, idempotency_key, package)
             if replay is not None:
@@ -86,7 +107,7 @@ class Submitter:
 
     async def _answer(
         self,
-        request: AnalyzeRequest,
+        request: SubmitOptions,
         key: ApiKey,
         package: PackageRef,
         idempotency_key: str | None,
@@ -125,7 +146,7 @@ class Submitter:
 
     async def _create(
         self,
-        request: AnalyzeRequest,
+        request: SubmitOptions,
         key: ApiKey,
         package: PackageRef,
         idempotency_key: str | None,

@@ -16,7 +16,10 @@ from prometheus_client import CollectorRegistry
 from packguard.common.health import serve_health
 from packguard.common.logs import configure_logging
 from packguard.common.redis_client import create_redis, is_redis_ready
+from packguard.common.settings import StorageSettings
+from packguard.common.storage import open_store
 from packguard.common.tracing import configure_tracing
+from packguard.common.uploads import UploadStore
 from packguard.runner.backends import AnalysisBackend, NoopBackend, SandboxBackend
 from packguard.runner.metrics import RunnerMetrics
 from packguard.runner.registries import build_registries
@@ -40,6 +43,7 @@ async def open_backend(settings: RunnerSettings) -> AsyncIterator[AnalysisBacken
     async with (
         aiohttp.ClientSession(timeout=timeout) as http,
         aiodocker.Docker(url=settings.docker_host) as docker,
+        open_store(StorageSettings(), UploadStore) as uploads,
     ):
         yield SandboxBackend(
             http=http,
@@ -47,6 +51,7 @@ async def open_backend(settings: RunnerSettings) -> AsyncIterator[AnalysisBacken
             registries=build_registries(
                 pypi_index=settings.pypi_index_url, npm_registry=settings.npm_registry_url
             ),
+            uploads=uploads,
             image=settings.analyzer_image,
             limits=SandboxLimits.from_settings(settings),
             work_dir=Path(settings.work_dir),

@@ -12,8 +12,9 @@ import aiohttp
 from packguard.common.messages import TaskMessage
 from packguard.common.purl import Ecosystem, PackageRef
 from packguard.common.report import AnalysisReport, PackageInfo, Verdict, VerdictLabel
+from packguard.common.uploads import UploadStore
 from packguard.runner.analysis import TaskWorkspace, run_analysis
-from packguard.runner.download import download_artifact
+from packguard.runner.download import DownloadedArtifact, download_artifact
 from packguard.runner.registries import RegistryAdapter
 from packguard.runner.sandbox import CancelCheck, DockerSandbox, SandboxLimits
 
@@ -41,11 +42,12 @@ class AnalysisBackend(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class SandboxBackend:
-    """Fetch the exact artifact, verify it, and run the analyzer image on it."""
+    """Fetch the exact artifact (registry or upload), verify it, run the analyzer on it."""
 
     http: aiohttp.ClientSession
     sandbox: DockerSandbox
     registries: dict[Ecosystem, RegistryAdapter]
+    uploads: UploadStore
     image: str
     limits: SandboxLimits
     work_dir: Path
@@ -62,13 +64,7 @@ class SandboxBackend:
         workspace = TaskWorkspace(self.work_dir / f"{task.task_id}-{task.attempt}")
         try:
             workspace.create()
-            location = await self.registries[package.ecosystem].locate(self.http, package)
-            artifact = await download_artifact(
-                self.http,
-                location,
-                workspace.input_dir / location.filename,
-                max_bytes=self.max_artifact_bytes,
-            )
+            artifact = await self._fetch(package, workspace)
             await on_phase("analyze")
             report = await run_analysis(
                 self.sandbox,
@@ -85,6 +81,22 @@ class SandboxBackend:
             return AnalysisOutcome(report, artifact.sha256)
         finally:
             workspace.remove()
+
+    async def _fetch(self, package: PackageRef, workspace: TaskWorkspace) -> DownloadedArtifact:
+        """The artifact in the workspace: the uploaded bytes, or the registry's release."""
+        if package.upload is not None:
+            target = workspace.input_dir / package.upload.filename
+            size = await self.uploads.fetch_to(
+                package.upload.sha256, target, max_bytes=self.max_artifact_bytes
+            )
+            return DownloadedArtifact(path=target, size_bytes=size, sha256=package.upload.sha256)
+        location = await self.registries[package.ecosystem].locate(self.http, package)
+        return await download_artifact(
+            self.http,
+            location,
+            workspace.input_dir / location.filename,
+            max_bytes=self.max_artifact_bytes,
+        )
 
 
 NOOP_ANALYZER_VERSION = "noop"

@@ -74,7 +74,7 @@ class Runner:
                 await self._emit(task, "cancelled")
                 return
             try:
-                package = parse_purl(task.purl)
+                package = parse_purl(task.purl, allow_upload=True)
             except PackguardError as exc:
                 await self._emit(task, "failed", error=exc)
                 return
