@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Back up packguard's PostgreSQL: pg_dump (custom format) -> S3 under a dated key, then
-# delete dumps older than RETENTION_DAYS. Exit status non-zero on any failure.
+# delete dumps older than BACKUP_RETENTION_DAYS. Exit status non-zero on any failure.
 #
 #   DATABASE_URL=postgresql://... S3_BUCKET=... deploy/backup/pg-backup.sh
 #
@@ -9,8 +9,7 @@
 #   S3_BUCKET           bucket to upload to (required); S3_ENDPOINT_URL, AWS_ACCESS_KEY_ID,
 #                       AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION as for the services
 #   BACKUP_PREFIX       key prefix (default backups/postgres)
-#   RETENTION_DAYS      dumps older than this many days are deleted (default 30;
-#                       BACKUP_RETENTION_DAYS, the Kubernetes ConfigMap's name, also works)
+#   BACKUP_RETENTION_DAYS  dumps older than this many days are deleted (default 30)
 #   PG_BIN_DIR          directory of pg_dump (default: found on PATH); use the server's
 #                       major version or newer
 #   PYTHON              an interpreter with aiobotocore (default python3)
@@ -22,7 +21,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 : "${DATABASE_URL:?DATABASE_URL is required}"
 : "${S3_BUCKET:?S3_BUCKET is required}"
 prefix="${BACKUP_PREFIX:-backups/postgres}"
-retention_days="${RETENTION_DAYS:-${BACKUP_RETENTION_DAYS:-30}}"
+retention_days="${BACKUP_RETENTION_DAYS:-30}"
 pg_dump="${PG_BIN_DIR:+$PG_BIN_DIR/}pg_dump"
 python="${PYTHON:-python3}"
 objects=("$python" "$here/backup_objects.py")

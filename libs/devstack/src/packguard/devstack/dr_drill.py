@@ -165,7 +165,7 @@ async def _run_script(name: str, env: Mapping[str, str], *, log: Path) -> str:
     script = find_repo_root() / BACKUP_DIR / name
     settings = {
         "BACKUP_PREFIX": PREFIX,
-        "RETENTION_DAYS": str(RETENTION_DAYS),
+        "BACKUP_RETENTION_DAYS": str(RETENTION_DAYS),
         "PG_BIN_DIR": str(postgres_server.PostgresServer().bin_dir()),
         "PYTHON": sys.executable,  # has aiobotocore
     }
