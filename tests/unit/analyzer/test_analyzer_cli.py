@@ -65,7 +65,7 @@ def run_analyzer(
     scratch = tmp_path / "scratch"
     scratch.mkdir(exist_ok=True)
     command = analyzer_command(
-        ecosystem=ecosystem, name="evil", version="1.0", artifact_filename=artifact.name
+        ecosystem=ecosystem, name="evil", version="1.0", artifact_filenames=[artifact.name]
     )
     # Same arguments as the runner passes, with the sandbox mount points moved under tmp.
     command = [str(output) if arg.endswith("/report.json") else arg for arg in command[:-1]] + [

@@ -6,7 +6,7 @@ import pytest
 from packguard.common.errors import PackageNotFound
 from packguard.common.purl import parse_purl
 from packguard.runner.registries.npm import artifact_from_version_document
-from packguard.runner.registries.pypi import choose_distribution
+from packguard.runner.registries.pypi import choose_distribution, choose_distributions
 
 
 def _file(filename: str) -> dict[str, object]:
@@ -32,6 +32,32 @@ def test_choose_distribution_prefers_sdist_then_portable_wheel(
 ) -> None:
     chosen = choose_distribution([_file(name) for name in files], version)
     assert (chosen["filename"] if chosen else None) == expected
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        (
+            ["six-1.16.0-py3-none-any.whl", "six-1.16.0.tar.gz"],
+            ["six-1.16.0.tar.gz", "six-1.16.0-py3-none-any.whl"],
+        ),
+        (
+            [
+                "six-1.16.0.tar.gz",
+                "six-1.16.0-cp311-cp311-manylinux_2_17_x86_64.whl",
+                "six-1.16.0-py3-none-any.whl",
+            ],
+            ["six-1.16.0.tar.gz", "six-1.16.0-py3-none-any.whl"],
+        ),
+        (["six-1.16.0.tar.gz", "six-1.16.0.zip"], ["six-1.16.0.tar.gz"]),
+        (["six-1.15.0-py3-none-any.whl"], []),
+    ],
+)
+def test_choose_distributions_takes_the_sdist_and_one_wheel(
+    files: list[str], expected: list[str]
+) -> None:
+    chosen = choose_distributions([_file(name) for name in files], "1.16.0")
+    assert [entry["filename"] for entry in chosen] == expected
 
 
 def test_choose_distribution_skips_entries_without_sha256() -> None:

@@ -101,14 +101,14 @@ async def scan_target(
     workspace = TaskWorkspace(root / "task")
     try:
         workspace.create()
-        artifact = await _fetch(target, workspace.input_dir, settings)
+        artifacts = await _fetch(target, workspace.input_dir, settings)
         async with open_engine(settings.docker_host) as docker:
             return await run_analysis(
                 DockerSandbox(docker),
                 image=settings.analyzer_image,
                 limits=SandboxLimits.from_settings(settings),
                 workspace=workspace,
-                artifact=artifact,
+                artifacts=artifacts,
                 package=package,
                 task_id=uuid4(),
                 attempt=1,
@@ -122,11 +122,11 @@ async def scan_target(
 
 async def _fetch(
     target: ScanTarget, input_dir: Path, settings: RunnerSettings
-) -> DownloadedArtifact:
+) -> list[DownloadedArtifact]:
     if isinstance(target, LocalTarget):
-        return copy_local_artifact(
-            Path(target.path), input_dir, max_bytes=settings.max_artifact_bytes
-        )
+        return [
+            copy_local_artifact(Path(target.path), input_dir, max_bytes=settings.max_artifact_bytes)
+        ]
     return await download_package(target, input_dir, settings)
 
 
@@ -149,7 +149,8 @@ def copy_local_artifact(source: Path, input_dir: Path, *, max_bytes: int) -> Dow
 
 async def download_package(
     package: PackageRef, input_dir: Path, settings: RunnerSettings
-) -> DownloadedArtifact:
+) -> list[DownloadedArtifact]:
+    """The release's artifacts as the runner fetches them (PyPI: sdist and a wheel)."""
     registry = build_registry(
         package.ecosystem,
         pypi_index=settings.pypi_index_url,
@@ -157,10 +158,12 @@ async def download_package(
     )
     timeout = aiohttp.ClientTimeout(sock_connect=30, sock_read=settings.registry_timeout_seconds)
     async with aiohttp.ClientSession(timeout=timeout) as http:
-        location = await registry.locate(http, package)
-        return await download_artifact(
-            http, location, input_dir / location.filename, max_bytes=settings.max_artifact_bytes
-        )
+        return [
+            await download_artifact(
+                http, location, input_dir / location.filename, max_bytes=settings.max_artifact_bytes
+            )
+            for location in await registry.locate_all(http, package)
+        ]
 
 
 @contextlib.asynccontextmanager

@@ -8,6 +8,8 @@ of the codes below. Anything else (no report, another exit code) is an analyzer 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 INPUT_DIR = "/sandbox/input"
 OUTPUT_DIR = "/sandbox/output"
 SCRATCH_DIR = "/sandbox/scratch"
@@ -26,7 +28,12 @@ EXIT_REJECTED = 3
 
 
 def analyzer_command(
-    *, ecosystem: str, name: str, version: str, artifact_filename: str, static_only: bool = False
+    *,
+    ecosystem: str,
+    name: str,
+    version: str,
+    artifact_filenames: Sequence[str],
+    static_only: bool = False,
 ) -> list[str]:
     """Arguments passed to the analyzer image's entrypoint."""
     command = [
@@ -41,5 +48,5 @@ def analyzer_command(
     ]
     if static_only:
         command.append("--static-only")
-    command.append(f"{INPUT_DIR}/{artifact_filename}")
+    command.extend(f"{INPUT_DIR}/{filename}" for filename in artifact_filenames)
     return command

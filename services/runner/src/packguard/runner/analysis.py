@@ -1,9 +1,11 @@
-"""One sandboxed analysis of one downloaded artifact: container result → report or error."""
+"""One sandboxed analysis of a release's downloaded artifacts: container result → report or
+error."""
 
 from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
@@ -69,7 +71,7 @@ async def run_analysis(
     image: str,
     limits: SandboxLimits,
     workspace: TaskWorkspace,
-    artifact: DownloadedArtifact,
+    artifacts: Sequence[DownloadedArtifact],
     package: PackageRef,
     task_id: UUID,
     attempt: int,
@@ -81,7 +83,7 @@ async def run_analysis(
         ecosystem=package.ecosystem.value,
         name=package.name,
         version=package.version,
-        artifact_filename=artifact.path.name,
+        artifact_filenames=[artifact.path.name for artifact in artifacts],
         static_only=static_only,
     )
     config = container_config(

@@ -64,39 +64,45 @@ class SandboxBackend:
         workspace = TaskWorkspace(self.work_dir / f"{task.task_id}-{task.attempt}")
         try:
             workspace.create()
-            artifact = await self._fetch(package, workspace)
+            artifacts = await self._fetch(package, workspace)
             await on_phase("analyze")
             report = await run_analysis(
                 self.sandbox,
                 image=self.image,
                 limits=self.limits,
                 workspace=workspace,
-                artifact=artifact,
+                artifacts=artifacts,
                 package=package,
                 task_id=task.task_id,
                 attempt=task.attempt,
                 timeout_seconds=task.timeout_minutes * 60,
                 is_cancelled=is_cancelled,
             )
-            return AnalysisOutcome(report, artifact.sha256)
+            return AnalysisOutcome(report, artifacts[0].sha256)
         finally:
             workspace.remove()
 
-    async def _fetch(self, package: PackageRef, workspace: TaskWorkspace) -> DownloadedArtifact:
-        """The artifact in the workspace: the uploaded bytes, or the registry's release."""
+    async def _fetch(
+        self, package: PackageRef, workspace: TaskWorkspace
+    ) -> list[DownloadedArtifact]:
+        """The artifacts in the workspace: the uploaded bytes, or the registry's release
+        (PyPI: its sdist and one wheel when both exist), primary first."""
         if package.upload is not None:
             target = workspace.input_dir / package.upload.filename
             size = await self.uploads.fetch_to(
                 package.upload.sha256, target, max_bytes=self.max_artifact_bytes
             )
-            return DownloadedArtifact(path=target, size_bytes=size, sha256=package.upload.sha256)
-        location = await self.registries[package.ecosystem].locate(self.http, package)
-        return await download_artifact(
-            self.http,
-            location,
-            workspace.input_dir / location.filename,
-            max_bytes=self.max_artifact_bytes,
-        )
+            return [DownloadedArtifact(path=target, size_bytes=size, sha256=package.upload.sha256)]
+        locations = await self.registries[package.ecosystem].locate_all(self.http, package)
+        return [
+            await download_artifact(
+                self.http,
+                location,
+                workspace.input_dir / location.filename,
+                max_bytes=self.max_artifact_bytes,
+            )
+            for location in locations
+        ]
 
 
 NOOP_ANALYZER_VERSION = "noop"

@@ -23,5 +23,12 @@ class ArtifactLocation:
 
 class RegistryAdapter(Protocol):
     async def locate(self, session: aiohttp.ClientSession, package: PackageRef) -> ArtifactLocation:
-        """The exact artifact of ``package`` to analyse; PackageNotFound if there is none."""
+        """The release's primary artifact; PackageNotFound if there is none."""
+        ...
+
+    async def locate_all(
+        self, session: aiohttp.ClientSession, package: PackageRef
+    ) -> tuple[ArtifactLocation, ...]:
+        """Every artifact of ``package`` to analyse, primary first (PyPI: the sdist and
+        one wheel when both exist); PackageNotFound if there is none."""
         ...

@@ -26,6 +26,11 @@ class NpmRegistry:
         document = await fetch_json(session, url)
         return artifact_from_version_document(document, package)
 
+    async def locate_all(
+        self, session: aiohttp.ClientSession, package: PackageRef
+    ) -> tuple[ArtifactLocation, ...]:
+        return (await self.locate(session, package),)
+
 
 def artifact_from_version_document(document: Any, package: PackageRef) -> ArtifactLocation:
     dist = document.get("dist") if isinstance(document, dict) else None

@@ -29,25 +29,43 @@ class PypiIndex:
     index_url: str
 
     async def locate(self, session: aiohttp.ClientSession, package: PackageRef) -> ArtifactLocation:
+        return (await self.locate_all(session, package))[0]
+
+    async def locate_all(
+        self, session: aiohttp.ClientSession, package: PackageRef
+    ) -> tuple[ArtifactLocation, ...]:
         page_url = f"{self.index_url.rstrip('/')}/{package.name}/"
         document = await fetch_json(session, page_url, accept=SIMPLE_JSON)
         files = document.get("files") if isinstance(document, dict) else None
         if not isinstance(files, list):
             raise PackageNotFound("index page has no file list")
-        chosen = choose_distribution(files, package.version)
-        if chosen is None:
+        chosen = choose_distributions(files, package.version)
+        if not chosen:
             raise PackageNotFound(f"{package.name} has no release {package.version}")
-        return ArtifactLocation(
-            url=urljoin(page_url, chosen["url"]),
-            filename=chosen["filename"],
-            digest_algorithm="sha256",
-            expected_digest=chosen["hashes"]["sha256"],
-            size_bytes=chosen.get("size"),
+        return tuple(
+            ArtifactLocation(
+                url=urljoin(page_url, entry["url"]),
+                filename=entry["filename"],
+                digest_algorithm="sha256",
+                expected_digest=entry["hashes"]["sha256"],
+                size_bytes=entry.get("size"),
+            )
+            for entry in chosen
         )
 
 
 def choose_distribution(files: Iterable[Any], version: str) -> dict[str, Any] | None:
     """The release's sdist, else its most portable wheel; only files with a sha256."""
+    chosen = choose_distributions(files, version)
+    return chosen[0] if chosen else None
+
+
+def choose_distributions(files: Iterable[Any], version: str) -> list[dict[str, Any]]:
+    """The release's sdist and its most portable wheel, whichever exist (sdist first).
+
+    Both, because they can differ: a wheel may carry code the sdist does not, and only
+    the sdist runs setup.py at install time.
+    """
     wanted = canonicalize_version(version)
     sdists: list[dict[str, Any]] = []
     wheels: list[tuple[int, dict[str, Any]]] = []
@@ -70,11 +88,10 @@ def choose_distribution(files: Iterable[Any], version: str) -> dict[str, Any] | 
                 continue
             if canonicalize_version(sdist_version) == wanted:
                 sdists.append(entry)
-    if sdists:
-        return sdists[0]
+    chosen = sdists[:1]
     if wheels:
-        return min(wheels, key=lambda pair: pair[0])[1]
-    return None
+        chosen.append(min(wheels, key=lambda pair: pair[0])[1])
+    return chosen
 
 
 def _is_usable(entry: Any) -> bool:
