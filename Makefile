@@ -10,7 +10,7 @@ DISTS := libs/common libs/analyzer libs/devstack libs/cli \
          services/gateway services/scheduler services/runner services/reporter
 DEV_TOOLS := pytest pytest-asyncio pytest-timeout mypy ruff import-linter hypothesis \
              types-aiobotocore-s3 asyncpg-stubs types-pyyaml jsonschema matplotlib \
-             kubernetes-validate
+             kubernetes-validate schemathesis celery "psycopg[binary]" py-spy
 PURL ?=
 
 .PHONY: help venv up down logs status analyze test lint typecheck unit images k8s-test

@@ -18,6 +18,7 @@ from packguard.gateway.metrics import GatewayMetrics
 from packguard.gateway.openapi import OPERATIONS, openapi_document
 from packguard.gateway.redis_state import IdempotencyStore
 from packguard.gateway.routes import ROUTE_HANDLERS
+from packguard.gateway.server_limits import header_budget, server_options
 from packguard.gateway.settings import GatewaySettings
 from packguard.gateway.state import (
     DOCS_HTML,
@@ -44,8 +45,9 @@ def create_app(
     metrics = GatewayMetrics()
     app = web.Application(
         client_max_size=settings.max_body_bytes,
+        handler_args=server_options(settings),
         # Outermost first: the request context sees every response, errors included.
-        middlewares=[request_context, error_envelope, authenticate_and_limit],
+        middlewares=[request_context, error_envelope, header_budget, authenticate_and_limit],
     )
     app[SETTINGS] = settings
     app[REDIS] = redis_client

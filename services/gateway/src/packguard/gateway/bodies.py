@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from typing import Any, TypeVar
@@ -17,6 +18,8 @@ from packguard.common.errors import (
     NotFound,
     UnsupportedMediaType,
 )
+from packguard.gateway.errors import RequestTimeout
+from packguard.gateway.state import SETTINGS
 
 B = TypeVar("B", bound=BaseModel)
 
@@ -41,6 +44,23 @@ def validated(model: type[B], data: Any, *, what: str) -> B:
         raise InvalidInput(f"invalid {what}: {', '.join(sorted(fields))}", fields=fields) from None
 
 
+async def read_body(request: web.Request, *, max_bytes: int) -> bytes:
+    """The whole body: 413 past ``max_bytes``, 408 when it does not arrive in time."""
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise BodyTooLarge(f"request body is larger than {max_bytes} bytes")
+    timeout = request.app[SETTINGS].body_read_timeout_seconds
+    try:
+        async with asyncio.timeout(timeout):
+            raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise BodyTooLarge(f"request body is larger than {max_bytes} bytes") from None
+    except TimeoutError:
+        raise RequestTimeout(f"the request body did not arrive within {timeout:g} s") from None
+    if len(raw) > max_bytes:
+        raise BodyTooLarge(f"request body is larger than {max_bytes} bytes")
+    return raw
+
+
 async def read_json_body(request: web.Request, model: type[B], *, max_bytes: int) -> B:
     """The body as ``model``: 413 when too large, 415 unless JSON, 400 when invalid."""
     if request.content_length is not None and request.content_length > max_bytes:
@@ -49,16 +69,14 @@ async def read_json_body(request: web.Request, model: type[B], *, max_bytes: int
         raise UnsupportedMediaType(
             f"Content-Type must be application/json, not {request.content_type!r}"
         )
-    try:
-        raw = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        raise BodyTooLarge(f"request body is larger than {max_bytes} bytes") from None
-    if len(raw) > max_bytes:
-        raise BodyTooLarge(f"request body is larger than {max_bytes} bytes")
+    raw = await read_body(request, max_bytes=max_bytes)
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise InvalidJson("request body is not valid JSON") from None
+    except RecursionError:
+        # Deeper than the interpreter's recursion limit (~1000): no request body nests so.
+        raise InvalidJson("request body is nested too deeply") from None
     return validated(model, data, what="request body")
 
 

@@ -2,7 +2,8 @@
 
 A PackguardError keeps its ``code`` and ``http_status`` (and ``fields``); an aiohttp
 HTTP error (unknown route, wrong method, body over the size limit) gets the matching
-code; anything else is a 500 ``internal_error`` whose traceback is logged.
+code, a body aiohttp cannot decode 400 ``invalid_body``; anything else is a 500
+``internal_error`` whose traceback is logged.
 """
 
 from __future__ import annotations
@@ -10,8 +11,15 @@ from __future__ import annotations
 import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
+from aiohttp.web_protocol import RequestPayloadError
 
-from packguard.common.errors import BodyTooLarge, NotFound, PackguardError, Unauthorized
+from packguard.common.errors import (
+    BodyTooLarge,
+    InvalidInput,
+    NotFound,
+    PackguardError,
+    Unauthorized,
+)
 from packguard.gateway.envelope import error_response
 
 log = structlog.get_logger(__name__)
@@ -21,6 +29,26 @@ class ReportNotReady(NotFound):
     code = "report_not_ready"
 
 
+class RequestTimeout(InvalidInput):
+    """The client did not send its body in time (a slow or stalled client)."""
+
+    code = "request_timeout"
+    http_status = 408
+
+
+class HeadersTooLarge(InvalidInput):
+    code = "headers_too_large"
+    http_status = 431
+
+
+class UndecodableBody(InvalidInput):
+    """aiohttp could not decode the body (bad gzip, broken chunked framing)."""
+
+    code = "invalid_body"
+
+
+CLIENT_CLOSED_REQUEST = 499
+
 _HTTP_CODES = {
     400: "invalid_input",
     401: "unauthorized",
@@ -28,11 +56,13 @@ _HTTP_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     406: "not_acceptable",
+    408: RequestTimeout.code,
     409: "conflict",
     411: "length_required",
     413: BodyTooLarge.code,
     415: "unsupported_media_type",
     429: "rate_limited",
+    431: HeadersTooLarge.code,
 }
 
 
@@ -52,6 +82,29 @@ async def error_envelope(request: web.Request, handler: Handler) -> web.StreamRe
             fields=exc.fields,
             headers=headers,
         )
+    except RequestPayloadError:
+        # Its message may quote the client's bytes: not repeated. The rest of the body
+        # cannot be read either, so the connection is not reused.
+        response = error_response(
+            request,
+            status=UndecodableBody.http_status,
+            code=UndecodableBody.code,
+            message="the request body could not be decoded",
+        )
+        response.force_close()
+        return response
+    except ConnectionError:
+        if not _is_client_gone(request):
+            return _internal_error(request)
+        # The client went away mid-request: nothing is broken and nobody reads this
+        # answer; 499 (nginx's "client closed request") is what the access log shows.
+        log.info("http_client_disconnected", method=request.method)
+        return error_response(
+            request,
+            status=CLIENT_CLOSED_REQUEST,
+            code="client_disconnected",
+            message="the client closed the connection",
+        )
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -64,7 +117,15 @@ async def error_envelope(request: web.Request, handler: Handler) -> web.StreamRe
             headers={"Allow": allow} if allow else None,
         )
     except Exception:
-        log.exception("http_unhandled_error", method=request.method, path=request.path)
-        return error_response(
-            request, status=500, code="internal_error", message="internal server error"
-        )
+        return _internal_error(request)
+
+
+def _is_client_gone(request: web.Request) -> bool:
+    return request.transport is None or request.transport.is_closing()
+
+
+def _internal_error(request: web.Request) -> web.Response:
+    log.exception("http_unhandled_error", method=request.method, path=request.path)
+    return error_response(
+        request, status=500, code="internal_error", message="internal server error"
+    )

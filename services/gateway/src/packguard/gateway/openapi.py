@@ -33,17 +33,20 @@ from packguard.gateway.bodies import IDEMPOTENCY_HEADER
 
 _REF_TEMPLATE = "#/components/schemas/{model}"
 _AUTH_ERRORS = (401, 429)
-_ALWAYS_ERRORS = (500, 503)
+# 431: the headers together are over the gateway's budget, whatever the route.
+_ALWAYS_ERRORS = (431, 500, 503)
 _STATUS_TEXT = {
     200: "OK",
     202: "Accepted: a new task",
     400: "Invalid input",
     401: "Missing, invalid or revoked API key",
     404: "Not found (or another key's task)",
+    408: "The body did not arrive in time",
     409: "Conflict",
     413: "Body too large",
     415: "Unsupported Content-Type (application/json, or multipart/form-data for uploads)",
     429: "Rate limited; see Retry-After",
+    431: "Request headers too large",
     500: "Internal error",
     503: "A dependency (Redis, PostgreSQL, S3) is unavailable",
 }
@@ -75,7 +78,7 @@ OPERATIONS: tuple[Operation, ...] = (
         f"{API_PREFIX}/analyze/",
         "Submit a package URL for analysis",
         ((202, TaskAccepted), (200, TaskAccepted)),
-        errors=(400, 409, 413, 415),
+        errors=(400, 408, 409, 413, 415),
         body=AnalyzeRequest,
     ),
     Operation(
@@ -184,6 +187,36 @@ def _query_parameters(query: type[BaseModel], schemas: dict[str, Any]) -> list[d
     ]
 
 
+_SECONDS_OR_COUNT = {"type": "string", "pattern": "^[0-9]+$"}
+_RATE_LIMIT_HEADERS = {
+    "X-RateLimit-Limit": "Requests the key may make per minute.",
+    "X-RateLimit-Remaining": "Requests left in the current minute.",
+    "X-RateLimit-Reset": "Seconds until the current minute's count starts again.",
+}
+
+
+def _response_headers(operation: Operation, status: int) -> dict[str, Any]:
+    """X-Request-ID on every response; the rate-limit headers once a key is known."""
+    headers: dict[str, Any] = {
+        "X-Request-ID": {
+            "description": "The client's X-Request-ID when it is a sane token, else a new one.",
+            "required": True,
+            "schema": {"type": "string", "minLength": 1},
+        }
+    }
+    if operation.is_authenticated and status != 401:
+        # Not required: they are left out while Redis, which counts requests, is down.
+        for name, description in _RATE_LIMIT_HEADERS.items():
+            headers[name] = {"description": description, "schema": _SECONDS_OR_COUNT}
+    if status == 429:
+        headers["Retry-After"] = {
+            "description": "Seconds until the key may send again.",
+            "required": True,
+            "schema": _SECONDS_OR_COUNT,
+        }
+    return headers
+
+
 def _operation_object(
     operation: Operation,
     refs: Mapping[tuple[Any, JsonSchemaMode], dict[str, Any]],
@@ -196,12 +229,14 @@ def _operation_object(
             content = {"schema": refs[(_response_model(operation, model), "serialization")]}
         responses[str(status)] = {
             "description": _STATUS_TEXT.get(status, "OK"),
+            "headers": _response_headers(operation, status),
             "content": {operation.media_type: content},
         }
     errors = operation.errors + (_AUTH_ERRORS if operation.is_authenticated else ())
     for status in sorted(set(errors + _ALWAYS_ERRORS)):
         responses[str(status)] = {
             "description": _STATUS_TEXT[status],
+            "headers": _response_headers(operation, status),
             "content": {"application/json": {"schema": refs[(ErrorEnvelope, "serialization")]}},
         }
     parameters: list[dict[str, Any]] = []

@@ -14,6 +14,19 @@ class GatewaySettings(ServiceSettings):
     port: int = Field(default=8000, ge=0, le=65535)
     max_body_bytes: int = Field(default=16 * 1024, ge=256)
     """Largest request body accepted; larger ones get 413 body_too_large."""
+    body_read_timeout_seconds: float = Field(default=30.0, gt=0)
+    """A JSON body must arrive within this (a client dribbling it gets 408 request_timeout);
+    also how long an unread body is drained before its connection closes."""
+    keepalive_timeout_seconds: float = Field(default=75.0, gt=0)
+    """An idle connection is closed after this, and so is one that has not sent a complete
+    request head by then (slow clients). Longer than ingress-nginx's upstream keep-alive
+    (60 s), so the proxy never reuses a connection the gateway is closing."""
+    max_header_count: int = Field(default=64, ge=16)
+    """More request headers than this get 400 from the HTTP parser."""
+    max_header_line_bytes: int = Field(default=8190, ge=1024)
+    """Longest request line or single header; longer gets 400 from the HTTP parser."""
+    max_header_total_bytes: int = Field(default=32 * 1024, ge=1024)
+    """All request headers together; more gets 431 headers_too_large."""
     max_upload_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
     """Largest artifact ``POST /api/v1/analyze/upload/`` accepts (413 above it)."""
     public_base_url: str | None = None
