@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -17,6 +18,7 @@ from packguard.common.messages import TaskMessage, decode_message
 from packguard.common.purl import parse_purl
 from packguard.common.storage import ReportStore
 from packguard.common.uploads import upload_key
+from tests.integration.gateway.hostile_client import body_of, exchange, port_of, status_of
 
 if TYPE_CHECKING:  # fixtures' types only; conftest is not importable at run time
     from conftest import MakeGateway
@@ -184,3 +186,26 @@ async def test_upload_without_a_key_is_401(gateway: TestClient[Any, Any]) -> Non
     response = await gateway.post(UPLOAD, data=_form())
 
     assert response.status == 401
+
+
+async def test_stalled_upload_is_408_and_stores_nothing(
+    make_gateway: MakeGateway, api_key: str, db_pool: asyncpg.Pool
+) -> None:
+    gateway = await make_gateway(body_read_timeout_seconds=0.5)
+    boundary = "stall"
+    part_head = (
+        f"--{boundary}\r\nContent-Disposition: form-data; name=file; filename=a.tgz\r\n\r\n"
+    ).encode()
+    head = (
+        f"POST {UPLOAD} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: {api_key}\r\n"
+        f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+        f"Content-Length: {len(part_head) + 10_000}\r\n\r\n"
+    ).encode()
+    before = await db_pool.fetchval("SELECT count(*) FROM tasks")
+
+    # The head and the part's first bytes, then nothing: the server must give up.
+    answer = await exchange(port_of(gateway), head + part_head + b"partial", timeout=10)
+
+    assert status_of(answer) == 408
+    assert json.loads(body_of(answer))["error"]["code"] == "request_timeout"
+    assert await db_pool.fetchval("SELECT count(*) FROM tasks") == before

@@ -54,6 +54,15 @@ class AnalyzeRequest(_Body):
     )
 
 
+def _absent_not_null(schema: dict[str, Any]) -> None:
+    """A form field is sent or left out; it cannot be null, so the document says so."""
+    schema.pop("default", None)
+    branches = schema.pop("anyOf", None) or []
+    for branch in branches:
+        if branch.get("type") != "null":
+            schema.update(branch)
+
+
 class UploadFields(_Body):
     """The text fields of ``POST /api/v1/analyze/upload/`` (multipart/form-data)."""
 
@@ -61,17 +70,20 @@ class UploadFields(_Body):
 
     ecosystem: Ecosystem | None = Field(
         default=None,
+        json_schema_extra=_absent_not_null,
         description="pypi or npm; detected from the file name (.tar.gz/.whl/.zip, .tgz) "
         "when absent.",
     )
     name: str | None = Field(
         default=None,
+        json_schema_extra=_absent_not_null,
         min_length=1,
         max_length=214,
         description="Package name for the report; read from the file name when absent.",
     )
     version: str | None = Field(
         default=None,
+        json_schema_extra=_absent_not_null,
         min_length=1,
         max_length=128,
         description="Version for the report; read from the file name when absent.",

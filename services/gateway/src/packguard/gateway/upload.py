@@ -58,7 +58,11 @@ def uploaded_package(fields: UploadFields, filename: str, sha256: str) -> Packag
 async def analyze_upload(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     idempotency_key = idempotency_key_of(request)
-    upload = await read_upload_form(request, max_file_bytes=settings.max_upload_bytes)
+    upload = await read_upload_form(
+        request,
+        max_file_bytes=settings.max_upload_bytes,
+        idle_timeout_seconds=settings.body_read_timeout_seconds,
+    )
     try:
         package = uploaded_package(upload.fields, upload.filename, upload.sha256)
         # Stored before the task exists, so a runner never sees a task without its bytes.

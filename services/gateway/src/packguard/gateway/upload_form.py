@@ -6,16 +6,21 @@ gateway only counts, hashes and stores them.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import tempfile
+from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, TypeVar
 
 from aiohttp import BodyPartReader, MultipartReader, web
 
 from packguard.common.api import UploadFields
 from packguard.common.errors import BodyTooLarge, InvalidInput, UnsupportedMediaType
 from packguard.gateway.bodies import validated
+from packguard.gateway.errors import RequestTimeout
+
+T = TypeVar("T")
 
 FILE_FIELD = "file"
 MULTIPART = "multipart/form-data"
@@ -38,8 +43,11 @@ class ReceivedUpload:
         self.body.close()
 
 
-async def read_upload_form(request: web.Request, *, max_file_bytes: int) -> ReceivedUpload:
-    """The form's file and fields: 415 unless multipart, 413 over the cap, 400 if invalid."""
+async def read_upload_form(
+    request: web.Request, *, max_file_bytes: int, idle_timeout_seconds: float
+) -> ReceivedUpload:
+    """The form's file and fields: 415 unless multipart, 413 over the cap, 400 if invalid,
+    408 when the client sends nothing for ``idle_timeout_seconds`` (a stalled upload)."""
     if request.content_type != MULTIPART:
         raise UnsupportedMediaType(
             f"Content-Type must be {MULTIPART}, not {request.content_type!r}"
@@ -52,19 +60,19 @@ async def read_upload_form(request: web.Request, *, max_file_bytes: int) -> Rece
         raise InvalidInput(f"malformed multipart body: {exc}") from None
     spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY_BYTES)  # noqa: SIM115
     try:
-        return await _read_parts(reader, spool, max_file_bytes)
+        return await _read_parts(reader, spool, max_file_bytes, idle_timeout_seconds)
     except BaseException:
         spool.close()
         raise
 
 
 async def _read_parts(
-    reader: MultipartReader, spool: IO[bytes], max_file_bytes: int
+    reader: MultipartReader, spool: IO[bytes], max_file_bytes: int, idle_seconds: float
 ) -> ReceivedUpload:
     texts: dict[str, str] = {}
     file_part: tuple[str, str, int] | None = None
     try:
-        while (part := await reader.next()) is not None:
+        while (part := await _idle_bounded(reader.next(), idle_seconds)) is not None:
             if not isinstance(part, BodyPartReader) or not part.name:
                 raise InvalidInput("every form part needs a name; nested multipart is not allowed")
             if part.name == FILE_FIELD:
@@ -72,13 +80,13 @@ async def _read_parts(
                     raise InvalidInput(
                         "exactly one file part is allowed", fields={FILE_FIELD: "repeated"}
                     )
-                file_part = await _spool_file(part, spool, max_file_bytes)
+                file_part = await _spool_file(part, spool, max_file_bytes, idle_seconds)
             elif part.name in texts:
                 raise InvalidInput(
                     f"field {part.name!r} is repeated", fields={part.name: "repeated"}
                 )
             else:
-                texts[part.name] = await _read_text(part)
+                texts[part.name] = await _read_text(part, idle_seconds)
     except ValueError as exc:  # aiohttp's parser rejects broken boundaries/headers this way
         raise InvalidInput(f"malformed multipart body: {exc}") from None
     fields = validated(UploadFields, texts, what="form")
@@ -90,14 +98,14 @@ async def _read_parts(
 
 
 async def _spool_file(
-    part: BodyPartReader, spool: IO[bytes], max_bytes: int
+    part: BodyPartReader, spool: IO[bytes], max_bytes: int, idle_seconds: float
 ) -> tuple[str, str, int]:
     filename = part.filename
     if not filename:
         raise InvalidInput("the file part needs a filename", fields={FILE_FIELD: "no filename"})
     digest = hashlib.sha256()
     size = 0
-    while chunk := await part.read_chunk():
+    while chunk := await _idle_bounded(part.read_chunk(), idle_seconds):
         size += len(chunk)
         if size > max_bytes:
             raise BodyTooLarge(f"the upload is larger than {max_bytes} bytes")
@@ -108,9 +116,9 @@ async def _spool_file(
     return filename, digest.hexdigest(), size
 
 
-async def _read_text(part: BodyPartReader) -> str:
+async def _read_text(part: BodyPartReader, idle_seconds: float) -> str:
     raw = bytearray()
-    while chunk := await part.read_chunk(_FIELD_MAX_BYTES):
+    while chunk := await _idle_bounded(part.read_chunk(_FIELD_MAX_BYTES), idle_seconds):
         raw += chunk
         if len(raw) > _FIELD_MAX_BYTES:
             raise InvalidInput(
@@ -123,3 +131,12 @@ async def _read_text(part: BodyPartReader) -> str:
         raise InvalidInput(
             f"field {part.name!r} is not UTF-8", fields={str(part.name): "not UTF-8"}
         ) from None
+
+
+async def _idle_bounded(read: Awaitable[T], seconds: float) -> T:
+    """One read of the body; a large upload may take long, but never stall this long."""
+    try:
+        async with asyncio.timeout(seconds):
+            return await read
+    except TimeoutError:
+        raise RequestTimeout(f"the upload sent nothing for {seconds:g} s") from None
