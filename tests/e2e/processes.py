@@ -112,8 +112,11 @@ class Pipeline:
         await asyncio.gather(*(s.start() for s in started))
         await asyncio.gather(*(s.wait_healthy() for s in started))
 
-    async def add_runner(self, name: str, *, start: bool = True) -> ServiceProcess:
-        runner = self._service(name, "packguard.runner", {"CONSUMER_NAME": name})
+    async def add_runner(
+        self, name: str, *, start: bool = True, env: dict[str, str] | None = None
+    ) -> ServiceProcess:
+        """A runner named ``name``; ``env`` overrides the base env (e.g. its backend)."""
+        runner = self._service(name, "packguard.runner", {"CONSUMER_NAME": name, **(env or {})})
         if start:
             await runner.start()
             await runner.wait_healthy()

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import redis.asyncio as redis
+from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from redis.retry import Retry
 
 
 def create_redis(url: str) -> redis.Redis:
     # Retries ride out a Redis restart (AOF keeps the data) without failing handlers.
+    # The asyncio Retry: the sync one's call_with_retry returns the coroutine unawaited,
+    # so its try/except never sees the error and nothing is ever retried.
     retry = Retry(ExponentialBackoff(cap=2.0, base=0.05), retries=8)
     return redis.Redis.from_url(
         url,

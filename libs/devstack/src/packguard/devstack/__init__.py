@@ -24,6 +24,11 @@ Public API::
     async def stack_status(state_dir: Path | None = None, *,
                            engine_paths: EnginePaths | None = None) -> list[ComponentStatus]
     def read_running_stack(state_dir: Path | None = None) -> RunningStack | None
+    async def stop_server(name: str, state_dir: Path | None = None) -> None
+    async def start_server(name: str, state_dir: Path | None = None, *,
+                           timeout: float = 60.0) -> ComponentRecord
+    async def restart_server(name: str, state_dir: Path | None = None, *,
+                             timeout: float = 60.0) -> ComponentRecord
     def connection_env(stack: RunningStack) -> dict[str, str]
     async def ensure_docker_engine(paths: EnginePaths | None = None, *, apt=None,
                                    environ=os.environ, timeout: float = 60.0) -> str
@@ -58,6 +63,8 @@ A session fixture::
     await stop_stack(stack.state_dir, purge=True)
 
 `stop_stack` stops the services too, before the servers; `stack_status` lists them.
+`stop_server`/`start_server`/`restart_server` take one server ("redis", "postgres",
+"s3") down and bring it back on the same ports and data dir, for outage drills.
 
 CLI: `python -m packguard.devstack up [--state-dir D] [--no-services] [--no-docker]
 [--free-ports] [--rebuild]` (prints the API URL and the dev key), `images [--rebuild]`
@@ -87,7 +94,15 @@ from packguard.devstack.service_images import (
     ensure_service_images,
     service_tag,
 )
-from packguard.devstack.stack import read_running_stack, stack_status, start_stack, stop_stack
+from packguard.devstack.stack import (
+    read_running_stack,
+    restart_server,
+    stack_status,
+    start_server,
+    start_stack,
+    stop_server,
+    stop_stack,
+)
 from packguard.devstack.state_file import ComponentRecord
 
 __all__ = [
@@ -115,9 +130,12 @@ __all__ = [
     "find_repo_root",
     "read_dev_env",
     "read_running_stack",
+    "restart_server",
     "service_tag",
     "stack_status",
     "start_dev_stack",
+    "start_server",
     "start_stack",
+    "stop_server",
     "stop_stack",
 ]

@@ -21,6 +21,7 @@ from packguard.devstack.docker_engine import (
 )
 from packguard.devstack.engine_api import ping_engine
 from packguard.devstack.environment import connection_env, write_env_file
+from packguard.devstack.errors import ComponentFailed
 from packguard.devstack.failures import raise_any
 from packguard.devstack.layout import StateLayout, default_state_dir
 from packguard.devstack.locks import hold_lock
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 START_TIMEOUT_SECONDS = 60.0
 LOCK_TIMEOUT_SECONDS = 300.0
 LAUNCHER_EXIT_SECONDS = 5.0
+PORT_RELEASE_SECONDS = 10.0
 
 
 def stack_components() -> tuple[Component, ...]:
@@ -178,6 +180,45 @@ async def stack_status(
     return result
 
 
+async def stop_server(name: str, state_dir: Path | None = None) -> None:
+    """Stop one server and keep its record: `start_server` brings it back on the same
+    ports and data dir (an outage in a chaos run, a restart after a config change)."""
+    layout = _layout(state_dir)
+    component = _component(name)
+    async with hold_lock(layout.lock_file, timeout=LOCK_TIMEOUT_SECONDS, what=str(layout.root)):
+        await _stop(component, layout, _recorded(load_state(layout), layout, name))
+
+
+async def start_server(
+    name: str, state_dir: Path | None = None, *, timeout: float = START_TIMEOUT_SECONDS
+) -> ComponentRecord:
+    """Start a stopped server again on its recorded ports and data dir (AOF, cluster and
+    objects included); a running one is left alone. Raises ComponentFailed when a port
+    stays taken, rather than moving the server where its clients cannot find it."""
+    layout = _layout(state_dir)
+    component = _component(name)
+    async with hold_lock(layout.lock_file, timeout=LOCK_TIMEOUT_SECONDS, what=str(layout.root)):
+        state = load_state(layout)
+        record = _recorded(state, layout, name)
+        if _is_ours_and_alive(component, layout, record) and await component.is_answering(record):
+            return record
+        await _stop(component, layout, record)  # alive but not answering: start afresh
+        ports = _recorded_ports(component, record)
+        await _wait_ports_free(component, ports)
+        started = await component.start(layout, ports, timeout)
+        save_state(layout, StackState({**state.components, name: started}, state.docker_host))
+    log.info("%s: restarted as pid %d on port %d", name, started.pid, started.port)
+    return started
+
+
+async def restart_server(
+    name: str, state_dir: Path | None = None, *, timeout: float = START_TIMEOUT_SECONDS
+) -> ComponentRecord:
+    """Stop one server (its stop signal, SIGKILL after a grace period) and start it again."""
+    await stop_server(name, state_dir)
+    return await start_server(name, state_dir, timeout=timeout)
+
+
 def read_running_stack(state_dir: Path | None = None) -> RunningStack | None:
     """The recorded stack if every server's PID is alive and ours; no probes, no changes."""
     layout = _layout(state_dir)
@@ -214,6 +255,34 @@ async def _reusable_records(
     return {
         c.name: state.components[c.name] for c, ok in zip(components, verdicts, strict=True) if ok
     }
+
+
+def _component(name: str) -> Component:
+    for component in stack_components():
+        if component.name == name:
+            return component
+    raise ValueError(f"unknown server {name!r}")
+
+
+def _recorded(state: StackState, layout: StateLayout, name: str) -> ComponentRecord:
+    record = state.components.get(name)
+    if record is None:
+        raise ComponentFailed(f"{name} was never started in {layout.root}")
+    return record
+
+
+async def _wait_ports_free(component: Component, ports: Mapping[str, int]) -> None:
+    """Wait briefly for every port (and its gRPC twin) a stopped server held to be free."""
+    offsets = {
+        s.name: (0, GRPC_OFFSET) if s.with_grpc_offset else (0,) for s in component.port_specs
+    }
+    wanted = [port + offset for name, port in ports.items() for offset in offsets[name]]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + PORT_RELEASE_SECONDS
+    while busy := [port for port in wanted if not is_port_free(port)]:
+        if loop.time() >= deadline:
+            raise ComponentFailed(f"{component.name}: port(s) {busy} still taken; not restarting")
+        await asyncio.sleep(0.1)
 
 
 def _plan_ports(
