@@ -1,11 +1,20 @@
-"""Control-plane throughput: tasks/s through every service with the no-op backend.
+"""Control-plane throughput: tasks/s through every service with the no-op backend,
+against the ceiling and the peer measured in the same run.
 
-    .venv/bin/python -m bench.control_plane [--tasks 2000] [--runners 1,2,4]
+    .venv/bin/python -m bench.control_plane [--tasks 2000] [--runners 1,2,4] [--profile DIR]
 
-Gateway → scheduler → runner (ANALYSIS_BACKEND=noop) → reporter, all as processes on a
-fresh loopback Redis/PostgreSQL/S3. In the same run, the ceiling: a bare redis-py loop
-doing the same three stream hops (XADD, XREADGROUP, XACK) with no work. Prints a table
-and writes bench/results/control_plane.json.
+For each runner count, on one fresh loopback Redis/PostgreSQL/S3:
+
+- ceiling: a bare redis-py loop doing the same three stream hops (XADD, XREADGROUP,
+  XACK) with no work, with that many consumers on the middle hop;
+- packguard: ``--tasks`` POSTs at concurrency 64 through gateway → scheduler → runner
+  (ANALYSIS_BACKEND=noop, WORKER_CONCURRENCY=8) → reporter, all as processes, until
+  every task is ``completed`` in PostgreSQL;
+- celery: Celery on the same Redis, prefork concurrency = runners, each task storing a
+  result row in the same PostgreSQL.
+
+Latency is submit → recorded (the row's last update). Prints a table with the RSS of
+each service idle and at its peak under load, and writes bench/results/control_plane.json.
 """
 
 from __future__ import annotations
@@ -18,101 +27,107 @@ import time
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import asyncpg
 import redis.asyncio as redis
 
+from bench.celery_peer import CeleryPeer
+from bench.http_load import run_load
+from bench.process_stats import snapshot, watched
+from bench.profiling import py_spy
 from packguard.common.db import apply_migrations, create_pool
-from packguard.devstack import connection_env, start_stack, stop_stack
+from packguard.devstack import RunningStack, connection_env, start_stack, stop_stack
 from tests.e2e.processes import Pipeline, create_api_key
 
 REPO = Path(__file__).resolve().parent.parent
 CONCURRENCY = 64
-
-
-async def _submit_all(url: str, key: str, purls: list[str]) -> None:
-    queue: asyncio.Queue[str] = asyncio.Queue()
-    for purl in purls:
-        queue.put_nowait(purl)
-    connector = aiohttp.TCPConnector(limit=CONCURRENCY)
-    async with aiohttp.ClientSession(connector=connector) as session:
-
-        async def worker() -> None:
-            while not queue.empty():
-                purl = queue.get_nowait()
-                async with session.post(
-                    f"{url}/api/v1/analyze/", json={"purl": purl}, headers={"X-API-Key": key}
-                ) as response:
-                    assert response.status == 202, await response.text()
-
-        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+RUNNER_CONCURRENCY = "8"
 
 
 async def _wait_completed(pool: asyncpg.Pool, count: int, limit_seconds: float) -> None:
     deadline = time.monotonic() + limit_seconds
+    done = 0
     while time.monotonic() < deadline:
         done = await pool.fetchval("SELECT count(*) FROM tasks WHERE status = 'completed'")
         if done >= count:
             return
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(0.05)
     raise TimeoutError(f"only {done}/{count} tasks completed")
 
 
-async def _pipeline_run(
-    env: dict[str, str], root: Path, runners: int, tasks: int
+def _server_pids(stack: RunningStack) -> dict[str, int]:
+    """The servers' CPU counts too: every hop costs Redis and PostgreSQL work."""
+    return {name: record.pid for name, record in stack.components.items()}
+
+
+async def _packguard(
+    env: dict[str, str],
+    servers: dict[str, int],
+    root: Path,
+    runners: int,
+    tasks: int,
+    profile: Path | None,
 ) -> dict[str, Any]:
     pool = await create_pool(env["DATABASE_URL"], max_size=2)
     await apply_migrations(pool)
     await pool.execute("TRUNCATE findings, results, tasks CASCADE")
     key = create_api_key(env["DATABASE_URL"], "bench", rate_limit=10_000_000)
     pipeline = Pipeline(
-        base_env={
-            **env,
-            "ANALYSIS_BACKEND": "noop",
-            "LOG_LEVEL": "WARNING",
-            "WORKER_CONCURRENCY": "8",
-        },
-        log_dir=root,
+        base_env={**env, "ANALYSIS_BACKEND": "noop", "WORKER_CONCURRENCY": RUNNER_CONCURRENCY},
+        log_dir=root / f"logs-{runners}",
     )
+    pipeline.log_dir.mkdir(parents=True, exist_ok=True)
     await pipeline.start(runners=runners)
     try:
+        pids = {s.name: s.process.pid for s in pipeline.services if s.process is not None}
+        idle = snapshot(pids)
         purls = [f"pkg:npm/bench-{runners}-{i}@1.0.0" for i in range(tasks)]
         started = time.monotonic()
-        await _submit_all(pipeline.gateway_url, key, purls)
-        submitted = time.monotonic()
-        await _wait_completed(pool, tasks, limit_seconds=600)
-        elapsed = time.monotonic() - started
+        profiled = py_spy(pids, profile and profile / f"r{runners}")
+        async with watched({**pids, **servers}) as usage, profiled:
+            submitted = await run_load(
+                "submit",
+                pipeline.gateway_url,
+                {"X-API-Key": key},
+                lambda i: ("POST", "/api/v1/analyze/", json.dumps({"purl": purls[i]}).encode()),
+                count=tasks,
+                concurrency=CONCURRENCY,
+                time_limit=600,
+            )
+            assert submitted.statuses[202] == tasks, submitted.statuses
+            await _wait_completed(pool, tasks, limit_seconds=600)
+            elapsed = time.monotonic() - started
         latency = await pool.fetchrow(
             "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY d) AS p50,"
             " percentile_cont(0.99) WITHIN GROUP (ORDER BY d) AS p99 FROM"
-            " (SELECT extract(epoch FROM finished_at - created_at) AS d FROM tasks) s"
+            " (SELECT extract(epoch FROM updated_at - created_at) AS d FROM tasks) s"
         )
     finally:
         await pipeline.stop()
         await pool.close()
     return {
-        "system": f"packguard, {runners} runner(s)",
-        "tasks": tasks,
         "seconds": round(elapsed, 2),
         "tasks_per_second": round(tasks / elapsed, 1),
-        "submit_per_second": round(tasks / (submitted - started), 1),
-        "p50_ms": round(latency["p50"] * 1000, 1),
-        "p99_ms": round(latency["p99"] * 1000, 1),
+        "submit_per_second": round(tasks / submitted.seconds, 1),
+        "p50_ms": round(float(latency["p50"]) * 1000, 1),
+        "p99_ms": round(float(latency["p99"]) * 1000, 1),
+        "rss_idle_mib": idle,
+        "rss_peak_mib": {name: usage.peak_rss_mib[name] for name in idle},
+        "cpu_ms_per_task": usage.cpu_ms_per(tasks),
     }
 
 
-async def _ceiling(redis_url: str, tasks: int) -> dict[str, Any]:
+async def _ceiling(redis_url: str, tasks: int, consumers: int) -> dict[str, Any]:
     """Three stream hops per task with XREADGROUP/XACK and nothing else."""
     client = redis.Redis.from_url(redis_url)
     hops = ["ceiling:submitted", "ceiling:ready", "ceiling:events"]
     for stream in hops:
         await client.delete(stream)
         await client.xgroup_create(stream, "g", id="0", mkstream=True)
+    moved = dict.fromkeys(hops, 0)
 
-    async def relay(source: str, target: str | None) -> None:
-        moved = 0
-        while moved < tasks:
-            response = await client.xreadgroup("g", "c", {source: ">"}, count=100, block=1000)
+    async def relay(source: str, target: str | None, consumer: str) -> None:
+        while moved[source] < tasks:
+            response = await client.xreadgroup("g", consumer, {source: ">"}, count=100, block=100)
             for _, messages in response or []:
                 async with client.pipeline(transaction=False) as pipe:
                     for message_id, fields in messages:
@@ -121,59 +136,115 @@ async def _ceiling(redis_url: str, tasks: int) -> dict[str, Any]:
                         pipe.xack(source, "g", message_id)
                         pipe.xdel(source, message_id)
                     await pipe.execute()
-                moved += len(messages)
+                moved[source] += len(messages)
 
     started = time.monotonic()
-    relays = [
-        asyncio.create_task(relay(a, b)) for a, b in zip(hops, [*hops[1:], None], strict=True)
-    ]
+    relays = [asyncio.create_task(relay(hops[0], hops[1], "c"))]
+    relays += [asyncio.create_task(relay(hops[1], hops[2], f"c{i}")) for i in range(consumers)]
+    relays.append(asyncio.create_task(relay(hops[2], None, "c")))
     for i in range(tasks):
         await client.xadd(hops[0], {"data": json.dumps({"task": i})})
     await asyncio.gather(*relays)
     elapsed = time.monotonic() - started
     await client.aclose()
+    return {"seconds": round(elapsed, 2), "tasks_per_second": round(tasks / elapsed, 1)}
+
+
+async def _celery(
+    env: dict[str, str], servers: dict[str, int], root: Path, workers: int, tasks: int
+) -> dict[str, Any]:
+    peer = CeleryPeer(env, workers, root / f"celery-{workers}.log")
+    await peer.start()
+    try:
+        pids = {"celery": peer.pid}
+        idle = snapshot(pids)
+        async with watched({**pids, **servers}) as usage:
+            row = await peer.measure(tasks)
+    finally:
+        await peer.stop()
     return {
-        "system": "ceiling: bare redis-py hops",
-        "tasks": tasks,
-        "seconds": round(elapsed, 2),
-        "tasks_per_second": round(tasks / elapsed, 1),
+        **row,
+        "rss_idle_mib": idle,
+        "rss_peak_mib": {name: usage.peak_rss_mib[name] for name in idle},
+        "cpu_ms_per_task": usage.cpu_ms_per(tasks),
     }
 
 
-async def main(tasks: int, runner_counts: list[int]) -> list[dict[str, Any]]:
+async def main(
+    tasks: int, runner_counts: list[int], systems: list[str], profile: Path | None
+) -> list[dict[str, Any]]:
+    results = []
     with tempfile.TemporaryDirectory(prefix="packguard-cp-") as scratch:
         root = Path(scratch)
         stack = await start_stack(root / "stack", free_ports=True, with_docker=False)
         try:
             env = connection_env(stack)
-            results = [await _ceiling(env["REDIS_URL"], tasks)]
+            servers = _server_pids(stack)
             for runners in runner_counts:
-                results.append(await _pipeline_run(env, root, runners, tasks))
+                ceiling = await _ceiling(env["REDIS_URL"], tasks, runners)
+                results.append({"system": "ceiling", "runners": runners, "tasks": tasks, **ceiling})
+                if "packguard" in systems:
+                    row = await _packguard(env, servers, root, runners, tasks, profile)
+                    results.append(
+                        {"system": "packguard", "runners": runners, "tasks": tasks, **row}
+                    )
+                if "celery" in systems:
+                    row = await _celery(env, servers, root, runners, tasks)
+                    results.append({"system": "celery", "runners": runners, "tasks": tasks, **row})
+                for row in results:
+                    if row["runners"] == runners:
+                        row["of_ceiling"] = round(
+                            row["tasks_per_second"] / ceiling["tasks_per_second"], 3
+                        )
         finally:
             await stop_stack(stack.state_dir, purge=True)
     return results
 
 
 def _print(results: list[dict[str, Any]]) -> None:
-    ceiling = results[0]["tasks_per_second"]
     print(
-        f"{'system':<30} {'tasks':>6} {'tasks/s':>8} {'of ceiling':>10} {'p50 ms':>8} {'p99 ms':>8}"
+        f"{'system':<10} {'runners':>7} {'tasks':>6} {'tasks/s':>8} {'of ceiling':>10} "
+        f"{'POST/s':>7} {'p50 ms':>8} {'p99 ms':>8}"
     )
     for row in results:
         print(
-            f"{row['system']:<30} {row['tasks']:>6} {row['tasks_per_second']:>8} "
-            f"{row['tasks_per_second'] / ceiling:>9.1%} {row.get('p50_ms', '-'):>8} "
+            f"{row['system']:<10} {row['runners']:>7} {row['tasks']:>6} "
+            f"{row['tasks_per_second']:>8} {row['of_ceiling']:>10.1%} "
+            f"{row.get('submit_per_second', '-'):>7} {row.get('p50_ms', '-'):>8} "
             f"{row.get('p99_ms', '-'):>8}"
         )
+    print("\nCPU ms per task, per process (servers included), and in all")
+    for row in results:
+        if "cpu_ms_per_task" in row:
+            cpu = row["cpu_ms_per_task"]
+            parts = ", ".join(f"{name} {ms:.2f}" for name, ms in cpu.items())
+            print(f"{row['system']:<10} {row['runners']:>7}  all {sum(cpu.values()):.2f}: {parts}")
+    print("\nRSS MiB of each service, idle → peak under load")
+    for row in results:
+        if "rss_idle_mib" in row:
+            parts = ", ".join(
+                f"{name} {row['rss_idle_mib'][name]:.0f}→{row['rss_peak_mib'][name]:.0f}"
+                for name in row["rss_idle_mib"]
+            )
+            print(f"{row['system']:<10} {row['runners']:>7}  {parts}")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, default=2000)
     parser.add_argument("--runners", default="1,2,4")
+    parser.add_argument("--systems", default="packguard,celery", help="besides the ceiling")
+    parser.add_argument("--profile", type=Path, help="write py-spy profiles of each service here")
     args = parser.parse_args()
-    outcome = asyncio.run(main(args.tasks, [int(n) for n in args.runners.split(",")]))
+    outcome = asyncio.run(
+        main(
+            args.tasks,
+            [int(n) for n in args.runners.split(",")],
+            args.systems.split(","),
+            args.profile,
+        )
+    )
     _print(outcome)
     out = REPO / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "control_plane.json").write_text(json.dumps(outcome, indent=2))
+    (out / "control_plane.json").write_text(json.dumps(outcome, indent=2) + "\n")

@@ -199,3 +199,65 @@ async def test_reclaim_never_hands_a_message_in_hand_to_a_second_handler(
     # claim_idle_ms=0 makes every reclaim pass see the message as idle.
     await _consumer(redis_client, slow, claim_idle_ms=0).run(drain=True)
     assert calls == 1
+
+
+async def _orphan_backlog(client: redis.Redis, count: int) -> None:
+    """What an outage leaves: ``count`` messages pending for long, their handlers gone."""
+    for _ in range(count):
+        await publish(client, LOW, _task())
+    await client.xgroup_create(LOW, "g", id="0", mkstream=True)
+    response = await client.xreadgroup("g", "crashed", {LOW: ">"}, count=count)
+    ids = [message_id for _, messages in response for message_id, _ in messages]
+    await client.xclaim(LOW, "g", "crashed", 0, ids, idle=3_600_000, justid=True)
+
+
+async def _run_until_handled(
+    consumer: StreamConsumer[TaskMessage], seen: set[UUID], n: int
+) -> None:
+    run = asyncio.create_task(consumer.run())
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 15
+    while len(seen) < n and loop.time() < deadline and not run.done():
+        await asyncio.sleep(0.05)
+    consumer.stop()
+    await run
+
+
+async def test_backlog_is_reclaimed_as_slots_free_up_not_a_few_per_interval(
+    redis_client: redis.Redis,
+) -> None:
+    await _orphan_backlog(redis_client, 100)
+    handled: set[UUID] = set()
+
+    async def handler(message: TaskMessage, _: Delivery) -> None:
+        handled.add(message.task_id)
+
+    # A reclaim pass runs every second here; taking `concurrency` (2) messages per pass,
+    # the backlog would need 50 of them, far past the 15 s this test waits.
+    consumer = _consumer(redis_client, handler, concurrency=2, claim_idle_ms=2000)
+    await _run_until_handled(consumer, handled, 100)
+    assert len(handled) == 100
+    assert (await redis_client.xpending(LOW, "g"))["pending"] == 0
+
+
+async def test_reclaim_and_read_together_stay_within_concurrency(
+    redis_client: redis.Redis,
+) -> None:
+    await _orphan_backlog(redis_client, 20)
+    for _ in range(20):
+        await publish(redis_client, LOW, _task())
+    handled: set[UUID] = set()
+    active = peak = 0
+
+    async def handler(message: TaskMessage, _: Delivery) -> None:
+        nonlocal active, peak
+        active += 1
+        peak = max(peak, active)
+        await asyncio.sleep(0.01)
+        active -= 1
+        handled.add(message.task_id)
+
+    consumer = _consumer(redis_client, handler, concurrency=2, claim_idle_ms=200)
+    await _run_until_handled(consumer, handled, 40)
+    assert len(handled) == 40
+    assert peak == 2

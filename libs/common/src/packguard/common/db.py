@@ -32,9 +32,20 @@ def translated_db_errors() -> Iterator[None]:
         raise DependencyUnavailable(f"database unavailable: {exc}") from exc
 
 
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """Release without asyncpg's reset query (UNLISTEN, RESET ALL, ...).
+
+    No packguard code changes session state (no LISTEN, SET or session advisory lock),
+    and the reset query doubled the round trips of every pooled query. asyncpg still
+    rolls back a transaction left open before this runs.
+    """
+
+
 async def create_pool(dsn: str, *, max_size: int = 10) -> asyncpg.Pool:
     with translated_db_errors():
-        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=max_size, timeout=10)
+        pool = await asyncpg.create_pool(
+            dsn, min_size=1, max_size=max_size, timeout=10, reset=_keep_session
+        )
     assert pool is not None
     return pool
 

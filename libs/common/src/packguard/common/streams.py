@@ -4,6 +4,10 @@ Services hand a ``StreamConsumer`` an async handler taking one message model; th
 call XREADGROUP or XACK themselves. A handler that returns acknowledges the message; one
 that raises leaves it pending, so it is redelivered after ``claim_idle_ms`` (to this or
 another consumer) until ``max_deliveries``, after which it is dead-lettered.
+
+The acknowledgements of the handlers that finish in one event-loop tick share one
+XACK/XDEL transaction, and one heartbeat loop keeps every long-running message claimed,
+so a busy consumer spends its round trips on work, not bookkeeping.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import time
+from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic
@@ -19,6 +25,7 @@ import redis.asyncio as redis
 import structlog
 from redis.exceptions import ResponseError
 
+from packguard.common.coalescing import Coalescer
 from packguard.common.messages import (
     DeadLetter,
     M,
@@ -45,6 +52,29 @@ DeadLetterHook = Callable[[DeadLetter], Awaitable[None]]
 async def publish(client: redis.Redis, stream: str, message: _Message) -> str:
     message_id = await client.xadd(stream, encode_message(message))  # type: ignore[arg-type]
     return message_id.decode() if isinstance(message_id, bytes) else str(message_id)
+
+
+class BatchedPublisher:
+    """``publish`` for many concurrent callers: the messages published in one event-loop
+    tick go out in one pipeline, each still its own entry. A failed XADD fails only its
+    own caller."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self._client = client
+        self._batch: Coalescer[tuple[str, _Message], str | Exception] = Coalescer(self._xadd)
+
+    async def publish(self, stream: str, message: _Message) -> str:
+        message_id = await self._batch((stream, message))
+        if isinstance(message_id, Exception):
+            raise message_id
+        return message_id
+
+    async def _xadd(self, items: Sequence[tuple[str, _Message]]) -> list[str | Exception]:
+        async with self._client.pipeline(transaction=False) as pipe:
+            for stream, message in items:
+                pipe.xadd(stream, encode_message(message))  # type: ignore[arg-type]
+            replies = await pipe.execute(raise_on_error=False)
+        return [r if isinstance(r, Exception) else _text(r) for r in replies]
 
 
 async def ensure_group(client: redis.Redis, stream: str, group: str) -> None:
@@ -94,8 +124,14 @@ class StreamConsumer(Generic[M]):
         self._options = options
         self._on_dead_letter = on_dead_letter
         self._in_flight: set[asyncio.Task[None]] = set()
-        self._in_hand: set[tuple[str, str]] = set()
+        self._in_hand: dict[tuple[str, str], float] = {}
+        """(stream, message id) → when its handling started (monotonic seconds)."""
         self._stopping = asyncio.Event()
+        self._acks: Coalescer[tuple[str, str], None] = Coalescer(self._ack_batch)
+        self._backlog = False
+        """A reclaim pass found idle messages (e.g. all that failed during an outage): the
+        read loop reclaims until none is left, as slots free up, before reading new ones,
+        rather than ``concurrency`` messages per reclaim interval."""
 
     @property
     def in_flight(self) -> int:
@@ -114,8 +150,12 @@ class StreamConsumer(Generic[M]):
         await self.ensure_groups()
         done = asyncio.Event()
         reclaimer = asyncio.create_task(self._reclaim_until(done), name="reclaim")
+        heartbeat = asyncio.create_task(self._keep_claimed_until(done), name="heartbeat")
         try:
             while not self._stopping.is_set():
+                if self._backlog:
+                    await self._reclaim_backlog()
+                    continue
                 got = await self._read_once(block=not drain)
                 if drain and not got and not self._in_flight:
                     if not await self._reclaim_once(min_idle_ms=self._options.claim_idle_ms):
@@ -136,11 +176,12 @@ class StreamConsumer(Generic[M]):
                 await reclaimer
             if self._in_flight:
                 await asyncio.gather(*self._in_flight, return_exceptions=True)
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
 
     async def _read_once(self, *, block: bool) -> bool:
         """Read what free slots allow, highest-priority stream first."""
-        while self._free_slots() == 0:
-            await asyncio.wait(set(self._in_flight), return_when=asyncio.FIRST_COMPLETED)
+        await self._wait_for_free_slot()
         free = self._free_slots()
         for stream in self._streams:
             entries = await self._xreadgroup({stream: ">"}, count=free, block_ms=None)
@@ -154,6 +195,10 @@ class StreamConsumer(Generic[M]):
         )
         self._dispatch(entries)
         return bool(entries)
+
+    async def _wait_for_free_slot(self) -> None:
+        while self._free_slots() == 0:
+            await asyncio.wait(set(self._in_flight), return_when=asyncio.FIRST_COMPLETED)
 
     def _free_slots(self) -> int:
         return max(0, self._options.concurrency - len(self._in_flight))
@@ -180,7 +225,7 @@ class StreamConsumer(Generic[M]):
             if (stream, message_id) in self._in_hand:
                 continue  # reclaimed from ourselves while still being handled
             key = (stream, message_id)
-            self._in_hand.add(key)
+            self._in_hand[key] = time.monotonic()
             task = asyncio.create_task(self._handle(stream, message_id, fields, deliveries))
             self._in_flight.add(task)
             task.add_done_callback(self._in_flight.discard)
@@ -200,34 +245,44 @@ class StreamConsumer(Generic[M]):
                 log.warning("stream_message_malformed", error=str(exc))
                 await self._dead_letter(stream, message_id, fields, deliveries)
                 return
-            handled = asyncio.Event()
-            heartbeat = asyncio.create_task(self._keep_claimed(stream, message_id, handled))
             try:
                 await self._handler(message, Delivery(stream, message_id, deliveries))
             except Exception:
                 # Left pending on purpose: it is redelivered after claim_idle_ms.
                 log.exception("stream_handler_failed", deliveries=deliveries)
                 return
-            finally:
-                handled.set()
-                await heartbeat
             await self._ack(stream, message_id)
 
-    async def _keep_claimed(self, stream: str, message_id: str, handled: asyncio.Event) -> None:
-        """Reset the idle time of a message in hand so a long analysis is not stolen."""
+    async def _keep_claimed_until(self, done: asyncio.Event) -> None:
+        """Reset the idle time of the messages in hand for a while, so a long analysis
+        is not stolen; one XCLAIM per stream covers all of them."""
         interval = max(self._options.claim_idle_ms / 3000, 0.05)
-        while not await _wait_or_timeout(handled, interval):
-            with contextlib.suppress(redis.RedisError):
-                await self._client.xclaim(
-                    stream, self._group, self._consumer, 0, [message_id], justid=True
-                )
+        while not await _wait_or_timeout(done, interval):
+            held_since = time.monotonic() - interval
+            by_stream: dict[str, list[str]] = defaultdict(list)
+            for (stream, message_id), started in list(self._in_hand.items()):
+                if started <= held_since:
+                    by_stream[stream].append(message_id)
+            for stream, ids in by_stream.items():
+                with contextlib.suppress(redis.RedisError):
+                    await self._client.xclaim(
+                        stream, self._group, self._consumer, 0, list[Any](ids), justid=True
+                    )
 
     async def _ack(self, stream: str, message_id: str) -> None:
+        await self._acks((stream, message_id))
+
+    async def _ack_batch(self, entries: Sequence[tuple[str, str]]) -> list[None]:
+        by_stream: dict[str, list[str]] = defaultdict(list)
+        for stream, message_id in entries:
+            by_stream[stream].append(message_id)
         async with self._client.pipeline(transaction=True) as pipe:
-            pipe.xack(stream, self._group, message_id)
-            if self._options.delete_acked:
-                pipe.xdel(stream, message_id)
+            for stream, ids in by_stream.items():
+                pipe.xack(stream, self._group, *ids)
+                if self._options.delete_acked:
+                    pipe.xdel(stream, *ids)
             await pipe.execute()
+        return [None] * len(entries)
 
     async def _dead_letter(
         self, stream: str, message_id: str, fields: dict[bytes, bytes], deliveries: int
@@ -247,10 +302,22 @@ class StreamConsumer(Generic[M]):
     async def _reclaim_until(self, done: asyncio.Event) -> None:
         interval = max(self._options.claim_idle_ms / 2000, 0.05)
         while not await _wait_or_timeout(done, interval):
+            if self._backlog:
+                continue  # the read loop is reclaiming it
             try:
-                await self._reclaim_once(min_idle_ms=self._options.claim_idle_ms)
+                if await self._reclaim_once(min_idle_ms=self._options.claim_idle_ms):
+                    self._backlog = True
             except redis.RedisError as exc:
                 log.warning("stream_reclaim_failed", error=str(exc))
+
+    async def _reclaim_backlog(self) -> None:
+        """One more reclaim pass once a slot is free; the backlog ends with an empty pass."""
+        await self._wait_for_free_slot()
+        try:
+            self._backlog = await self._reclaim_once(min_idle_ms=self._options.claim_idle_ms)
+        except redis.RedisError as exc:
+            self._backlog = False  # the periodic pass finds it again
+            log.warning("stream_reclaim_failed", error=str(exc))
 
     async def _reclaim_once(self, *, min_idle_ms: int) -> bool:
         """Claim messages idle past ``min_idle_ms`` (their consumer died); True if any."""
@@ -292,8 +359,8 @@ async def _wait_or_timeout(event: asyncio.Event, seconds: float) -> bool:
     return True
 
 
-def _forget(in_hand: set[tuple[str, str]], key: tuple[str, str], _: object) -> None:
-    in_hand.discard(key)
+def _forget(in_hand: dict[tuple[str, str], float], key: tuple[str, str], _: object) -> None:
+    in_hand.pop(key, None)
 
 
 def _text(value: bytes | str) -> str:

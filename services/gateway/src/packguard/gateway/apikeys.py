@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -9,6 +10,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
+from packguard.common.coalescing import Coalescer
 from packguard.common.db import translated_db_errors
 from packguard.common.errors import InvalidInput
 from packguard.gateway.credentials import hash_key, is_key_match, key_id_of, new_key_text
@@ -90,6 +92,33 @@ async def authenticate(pool: asyncpg.Pool, text: str) -> ApiKey | None:
     if key_id is not None:
         with translated_db_errors():
             row = await pool.fetchrow("SELECT * FROM api_keys WHERE id = $1", key_id)
+    return _verified(text, row)
+
+
+class KeyAuthenticator:
+    """``authenticate`` for the request path: the key rows that concurrent requests
+    need are read in one query per event-loop tick. Nothing is cached, so a revoked
+    key is refused from the next request on."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+        self._rows: Coalescer[UUID, Any] = Coalescer(self._load)
+
+    async def authenticate(self, text: str) -> ApiKey | None:
+        key_id = key_id_of(text)
+        row = await self._rows(key_id) if key_id is not None else None
+        return _verified(text, row)
+
+    async def _load(self, key_ids: Sequence[UUID]) -> list[Any]:
+        with translated_db_errors():
+            rows = await self._pool.fetch(
+                "SELECT * FROM api_keys WHERE id = ANY($1::uuid[])", list(set(key_ids))
+            )
+        by_id = {row["id"]: row for row in rows}
+        return [by_id.get(key_id) for key_id in key_ids]
+
+
+def _verified(text: str, row: Any) -> ApiKey | None:
     stored_hash = row["key_hash"] if row is not None else None
     if not is_key_match(text, stored_hash) or row is None:
         return None

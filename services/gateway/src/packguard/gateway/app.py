@@ -14,14 +14,17 @@ from packguard.gateway.auth import authenticate_and_limit
 from packguard.gateway.docs_page import docs_html
 from packguard.gateway.errors import error_envelope
 from packguard.gateway.instrumentation import request_context
+from packguard.gateway.lookups import RequestLookups
 from packguard.gateway.metrics import GatewayMetrics
 from packguard.gateway.openapi import OPERATIONS, openapi_document
+from packguard.gateway.queue import TaskPublisher
 from packguard.gateway.redis_state import IdempotencyStore
 from packguard.gateway.routes import ROUTE_HANDLERS
 from packguard.gateway.server_limits import header_budget, server_options
 from packguard.gateway.settings import GatewaySettings
 from packguard.gateway.state import (
     DOCS_HTML,
+    LOOKUPS,
     METRICS,
     OPENAPI,
     POOL,
@@ -54,6 +57,7 @@ def create_app(
     app[POOL] = pool
     app[REPORT_STORE] = report_store
     app[METRICS] = metrics
+    app[LOOKUPS] = RequestLookups.create(pool, redis_client)
     app[SUBMITTER] = Submitter(
         settings=settings,
         pool=pool,
@@ -62,6 +66,7 @@ def create_app(
             redis_client, settings.idempotency_key_prefix, settings.idempotency_ttl_seconds
         ),
         metrics=metrics,
+        publisher=TaskPublisher(redis_client, settings.submitted_stream),
     )
     document = openapi_document()
     app[OPENAPI] = document

@@ -15,15 +15,13 @@ from aiohttp.typedefs import Handler
 
 from packguard.common.api import API_PREFIX
 from packguard.common.errors import DependencyUnavailable, RateLimited, Unauthorized
-from packguard.gateway.apikeys import ApiKey, authenticate
+from packguard.gateway.apikeys import ApiKey
 from packguard.gateway.rate_limit import (
-    WINDOW_SECONDS,
     RateLimitDecision,
     rate_limit_decision,
     window_index,
 )
-from packguard.gateway.redis_state import count_request
-from packguard.gateway.state import API_KEY, METRICS, POOL, RATE_LIMIT, REDIS, SETTINGS
+from packguard.gateway.state import API_KEY, LOOKUPS, METRICS, RATE_LIMIT, SETTINGS
 
 log = structlog.get_logger(__name__)
 
@@ -52,7 +50,7 @@ async def _rate_limit(request: web.Request, key: ApiKey) -> RateLimitDecision | 
     now = time.time()
     counter = f"{settings.rate_limit_key_prefix}{key.id}:{window_index(now)}"
     try:
-        count = await count_request(request.app[REDIS], counter, ttl_seconds=WINDOW_SECONDS + 5)
+        count = await request.app[LOOKUPS].rate_counter.count(counter)
     except DependencyUnavailable as exc:
         # Failing open: a Redis outage must not lock every client out of reading tasks.
         log.warning("rate_limit_unavailable", error=exc.message)
@@ -67,7 +65,7 @@ async def authenticate_and_limit(request: web.Request, handler: Handler) -> web.
     text = presented_key(request)
     if text is None:
         raise Unauthorized("missing API key: send 'Authorization: Bearer KEY' or 'X-API-Key: KEY'")
-    key = await authenticate(request.app[POOL], text) if text else None
+    key = await request.app[LOOKUPS].keys.authenticate(text) if text else None
     if key is None:
         raise Unauthorized("invalid or revoked API key")
     request[API_KEY] = key

@@ -21,6 +21,7 @@ from packguard.gateway.redis_state import set_cancel_flag
 from packguard.gateway.state import (
     API_KEY,
     DOCS_HTML,
+    LOOKUPS,
     METRICS,
     OPENAPI,
     POOL,
@@ -43,8 +44,8 @@ def base_url(request: web.Request) -> str:
 
 async def _visible_task(request: web.Request) -> TaskRecord:
     """The task in the path if the caller may see it; another key's task is not found."""
-    record = await tasks.find_task(
-        request.app[POOL], task_id_of(request), owner=owner_of(request[API_KEY])
+    record = await request.app[LOOKUPS].tasks.find(
+        task_id_of(request), owner=owner_of(request[API_KEY])
     )
     if record is None:
         raise NotFound("task not found")
@@ -59,7 +60,9 @@ async def analyze(request: web.Request) -> web.Response:
     outcome = "replayed" if submission.is_replay else submission.outcome
     request.app[METRICS].tasks_submitted.labels(outcome).inc()
     record = submission.record
-    log.info(
+    # Info only for a new task (its lifecycle starts here); answers from an existing task
+    # are counted in the metric above and logged as requests.
+    (log.info if outcome == "created" else log.debug)(
         "task_submitted",
         task_id=str(record.id),
         purl=record.purl,

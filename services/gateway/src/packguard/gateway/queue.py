@@ -10,7 +10,7 @@ from redis.exceptions import ResponseError
 
 from packguard.common.api import StreamStatus
 from packguard.common.messages import TaskMessage
-from packguard.common.streams import publish
+from packguard.common.streams import BatchedPublisher, publish
 from packguard.gateway.queue_position import entry_age_seconds, queue_position
 from packguard.gateway.redis_state import translated_redis_errors
 
@@ -34,6 +34,19 @@ def _optional_int(value: Any) -> int | None:
 async def publish_task(client: redis.Redis, stream: str, message: TaskMessage) -> str:
     with translated_redis_errors():
         return await publish(client, stream, message)
+
+
+class TaskPublisher:
+    """``publish_task`` for the request path: the tasks created in one event-loop tick
+    go out in one pipeline of XADDs (each still its own stream entry)."""
+
+    def __init__(self, client: redis.Redis, stream: str) -> None:
+        self._stream = stream
+        self._publisher = BatchedPublisher(client)
+
+    async def publish(self, message: TaskMessage) -> str:
+        with translated_redis_errors():
+            return await self._publisher.publish(self._stream, message)
 
 
 async def group_info(client: redis.Redis, stream: str, group: str) -> GroupInfo | None:

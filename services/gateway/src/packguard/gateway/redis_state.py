@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -16,6 +17,7 @@ import redis.asyncio as redis
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from packguard.common.api import SubmitOutcome
+from packguard.common.coalescing import Coalescer
 from packguard.common.errors import DependencyUnavailable
 
 
@@ -35,6 +37,37 @@ async def count_request(client: redis.Redis, key: str, *, ttl_seconds: int) -> i
             pipe.expire(key, ttl_seconds, nx=True)
             count, _ = await pipe.execute()
     return int(count)
+
+
+class RequestCounter:
+    """``count_request`` for the request path: the requests counted in one event-loop
+    tick share one pipeline, one INCRBY per counter. The counts are exactly those that
+    one INCR per request would give: the n requests of a batch get total-n+1 … total."""
+
+    def __init__(self, client: redis.Redis, *, ttl_seconds: int) -> None:
+        self._client = client
+        self._ttl_seconds = ttl_seconds
+        self._counts: Coalescer[str, int] = Coalescer(self._count)
+
+    async def count(self, key: str) -> int:
+        return await self._counts(key)
+
+    async def _count(self, keys: Sequence[str]) -> list[int]:
+        batch = Counter(keys)
+        with translated_redis_errors():
+            async with self._client.pipeline(transaction=False) as pipe:
+                for key, n in batch.items():
+                    # Created with its expiry first, so a dropped connection can never
+                    # leave a counter that lives forever.
+                    pipe.set(key, 0, ex=self._ttl_seconds, nx=True)
+                    pipe.incrby(key, n)
+                replies = await pipe.execute()
+        totals = {key: int(replies[2 * i + 1]) for i, key in enumerate(batch)}
+        answers = []
+        for key in keys:
+            batch[key] -= 1
+            answers.append(totals[key] - batch[key])
+        return answers
 
 
 async def set_cancel_flag(client: redis.Redis, key: str, *, ttl_seconds: int) -> None:

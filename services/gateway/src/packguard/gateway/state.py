@@ -10,6 +10,7 @@ from aiohttp import web
 
 from packguard.common.storage import ReportStore
 from packguard.gateway.apikeys import ApiKey
+from packguard.gateway.lookups import RequestLookups
 from packguard.gateway.metrics import GatewayMetrics
 from packguard.gateway.rate_limit import RateLimitDecision
 from packguard.gateway.settings import GatewaySettings
@@ -21,6 +22,7 @@ POOL = web.AppKey("pool", asyncpg.Pool)
 REPORT_STORE = web.AppKey("report_store", ReportStore)
 METRICS = web.AppKey("metrics", GatewayMetrics)
 SUBMITTER = web.AppKey("submitter", Submitter)
+LOOKUPS = web.AppKey("lookups", RequestLookups)
 OPENAPI = web.AppKey("openapi", dict[str, Any])
 DOCS_HTML = web.AppKey("docs_html", str)
 

@@ -24,7 +24,7 @@ from packguard.common.tracing import current_trace_context
 from packguard.gateway import tasks
 from packguard.gateway.apikeys import ApiKey
 from packguard.gateway.metrics import GatewayMetrics
-from packguard.gateway.queue import publish_task
+from packguard.gateway.queue import TaskPublisher
 from packguard.gateway.redis_state import IdempotencyStore, IdempotentAnswer
 from packguard.gateway.settings import GatewaySettings
 from packguard.gateway.tasks import TaskRecord
@@ -63,6 +63,7 @@ class Submitter:
     redis_client: redis.Redis
     idempotency: IdempotencyStore
     metrics: GatewayMetrics
+    publisher: TaskPublisher
 
     async def submit(
         self, request: AnalyzeRequest, key: ApiKey, idempotency_key: str | None
@@ -112,6 +113,24 @@ class Submitter:
         package: PackageRef,
         idempotency_key: str | None,
     ) -> Submission:
+        new = self._new_task(request, key, package, idempotency_key)
+        answered = await tasks.submit(
+            self.pool, new, analyzer_version=self.settings.analyzer_version, force=request.force
+        )
+        if answered is None:  # lost a race to a concurrent submission
+            return await self._answer_step_by_step(request, key, package, new)
+        outcome, record = answered
+        if outcome == "created":
+            await self._publish(record, package)
+            return Submission(record, "created")
+        if outcome == "cached":
+            return Submission(await self._made_own(key, record), "cached")
+        return Submission(record, "deduplicated")
+
+    async def _answer_step_by_step(
+        self, request: SubmitOptions, key: ApiKey, package: PackageRef, new: tasks.NewTask
+    ) -> Submission:
+        """The one-statement answer's steps, one at a time, naming whichever conflict."""
         in_flight = await tasks.find_in_flight(self.pool, key.id, package.purl)
         if in_flight is not None:
             return Submission(in_flight, "deduplicated")
@@ -120,18 +139,19 @@ class Submitter:
             if cached is not None:
                 return Submission(cached, "cached")
         try:
-            record = await self._create(request, key, package, idempotency_key)
+            record = await tasks.insert_task(self.pool, new)
         except tasks.DuplicateInFlight:
             in_flight = await tasks.find_in_flight(self.pool, key.id, package.purl)
             if in_flight is None:
                 raise Conflict("the same package was submitted concurrently; retry") from None
             return Submission(in_flight, "deduplicated")
         except tasks.DuplicateIdempotencyKey:
-            assert idempotency_key is not None
-            replay = await self._replay(key, idempotency_key, package)
+            assert new.idempotency_key is not None
+            replay = await self._replay(key, new.idempotency_key, package)
             if replay is None:
                 raise Conflict("the idempotency key is in use; retry") from None
             return replay
+        await self._publish(record, package)
         return Submission(record, "created")
 
     async def _cached(self, key: ApiKey, package: PackageRef) -> TaskRecord | None:
@@ -139,34 +159,36 @@ class Submitter:
         found = await tasks.find_completed(
             self.pool, package.purl, self.settings.analyzer_version, prefer=key.id
         )
-        if found is None or found.api_key_id == key.id or key.is_admin:
+        return None if found is None else await self._made_own(key, found)
+
+    async def _made_own(self, key: ApiKey, found: TaskRecord) -> TaskRecord:
+        if found.api_key_id == key.id or key.is_admin:
             return found
         # Another key's task: give this key a completed task sharing the same report.
         return await tasks.copy_completed(self.pool, found, key.id)
 
-    async def _create(
+    def _new_task(
         self,
         request: SubmitOptions,
         key: ApiKey,
         package: PackageRef,
         idempotency_key: str | None,
-    ) -> TaskRecord:
+    ) -> tasks.NewTask:
         now = utc_now()
         not_before = (
             now + timedelta(seconds=request.delay_seconds) if request.delay_seconds else None
         )
-        record = await tasks.insert_task(
-            self.pool,
-            tasks.NewTask(
-                package=package,
-                api_key_id=key.id,
-                priority=request.priority,
-                timeout_minutes=self.settings.timeout_minutes,
-                created_at=now,
-                not_before=not_before,
-                idempotency_key=idempotency_key,
-            ),
+        return tasks.NewTask(
+            package=package,
+            api_key_id=key.id,
+            priority=request.priority,
+            timeout_minutes=self.settings.timeout_minutes,
+            created_at=now,
+            not_before=not_before,
+            idempotency_key=idempotency_key,
         )
+
+    async def _publish(self, record: TaskRecord, package: PackageRef) -> None:
         message = TaskMessage(
             task_id=record.id,
             purl=record.purl,
@@ -179,11 +201,10 @@ class Submitter:
             trace_context=current_trace_context(),
         )
         try:
-            await publish_task(self.redis_client, self.settings.submitted_stream, message)
+            await self.publisher.publish(message)
         except DependencyUnavailable as exc:
             self.metrics.publish_failures.inc()
             log.warning("task_publish_failed", task_id=str(record.id), error=exc.message)
-        return record
 
 
 def _check_same_purl(original_purl: str, package: PackageRef) -> None:

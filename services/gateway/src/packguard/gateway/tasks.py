@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,25 +14,60 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from packguard.common.api import ReportQuery
+from packguard.common.coalescing import Coalescer
 from packguard.common.db import translated_db_errors
 from packguard.common.messages import TaskStatus
 from packguard.common.purl import Ecosystem, PackageRef
 from packguard.common.storage import report_key
 
 _FINAL = "('completed', 'failed', 'cancelled')"
-# The reporter may record the outcome in ``results`` only; read either place.
-_JOINED_COLUMNS = (
+_OWN_COLUMNS = (
     "t.id, t.api_key_id, t.purl, t.ecosystem, t.name, t.version, t.priority, t.status,"
     " t.phase, t.attempts, t.timeout_minutes, t.not_before, t.created_at, t.started_at,"
-    " t.finished_at, t.error_category, t.error_message,"
-    " COALESCE(t.verdict_label, r.verdict_label) AS verdict_label,"
-    " COALESCE(t.verdict_score, r.verdict_score) AS verdict_score,"
-    " COALESCE(t.report_key, r.report_key) AS report_key,"
-    " COALESCE(t.analyzer_version, r.analyzer_version) AS analyzer_version,"
-    " t.queue_stream, t.queue_seq"
+    " t.finished_at, t.error_category, t.error_message"
+)
+_OUTCOME_COLUMNS = ("verdict_label", "verdict_score", "report_key", "analyzer_version")
+# The reporter may record the outcome in ``results`` only; read either place.
+_JOINED_COLUMNS = (
+    f"{_OWN_COLUMNS}, "
+    + ", ".join(f"COALESCE(t.{c}, r.{c}) AS {c}" for c in _OUTCOME_COLUMNS)
+    + ", t.queue_stream, t.queue_seq"
 )
 _FROM = "FROM tasks t LEFT JOIN results r ON r.task_id = t.id"
 _VISIBLE = "($2::uuid IS NULL OR t.api_key_id = $2)"
+
+# The whole of a submission without an idempotency replay, in one round trip: the
+# key's in-flight task (dedup), else the newest completed one by this analyzer version
+# (cache, unless forced), else a new ``pending`` row. A racing submission that wins the
+# insert makes ON CONFLICT skip it and the statement return nothing: the caller then
+# takes the step-by-step path, which explains the conflict.
+_SUBMIT = f"""
+WITH in_flight AS (
+    SELECT {_JOINED_COLUMNS} {_FROM}
+    WHERE t.purl = $3 AND t.api_key_id = $2 AND t.status NOT IN {_FINAL}
+), cached AS (
+    SELECT {_JOINED_COLUMNS} {_FROM}
+    WHERE NOT $13::boolean AND NOT EXISTS (SELECT 1 FROM in_flight)
+      AND t.purl = $3 AND t.status = 'completed'
+      AND COALESCE(t.analyzer_version, r.analyzer_version) = $12::text
+    ORDER BY (t.api_key_id = $2) DESC NULLS LAST, t.finished_at DESC NULLS LAST LIMIT 1
+), inserted AS (
+    INSERT INTO tasks (id, api_key_id, purl, ecosystem, name, version, priority, status,
+                       attempts, timeout_minutes, idempotency_key, not_before, created_at,
+                       updated_at)
+    SELECT $1::uuid, $2::uuid, $3::text, $4::text, $5::text, $6::text, $7::smallint,
+           'pending', 0, $8::integer, $9::text, $10::timestamptz, $11::timestamptz,
+           $11::timestamptz
+    WHERE NOT EXISTS (SELECT 1 FROM in_flight) AND NOT EXISTS (SELECT 1 FROM cached)
+    ON CONFLICT DO NOTHING
+    RETURNING *
+)
+SELECT 'deduplicated' AS outcome, * FROM in_flight
+UNION ALL SELECT 'cached', * FROM cached
+UNION ALL SELECT 'created', {_OWN_COLUMNS}, {", ".join(f"t.{c}" for c in _OUTCOME_COLUMNS)},
+    t.queue_stream, t.queue_seq FROM inserted t
+LIMIT 1
+"""  # noqa: S608 (built from module constants only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +219,61 @@ async def insert_task(pool: asyncpg.Pool, task: NewTask) -> TaskRecord:
             raise DuplicateIdempotencyKey from exc
         raise DuplicateInFlight from exc
     return _record(row)
+
+
+async def submit(
+    pool: asyncpg.Pool, task: NewTask, *, analyzer_version: str, force: bool
+) -> tuple[str, TaskRecord] | None:
+    """Dedup, cache or insert in one statement: (outcome, record), or None after losing
+    a race (see ``_SUBMIT``)."""
+    package = task.package
+    with translated_db_errors():
+        row = await pool.fetchrow(
+            _SUBMIT,
+            uuid4(),
+            task.api_key_id,
+            package.purl,
+            package.ecosystem.value,
+            package.name,
+            package.version,
+            task.priority,
+            task.timeout_minutes,
+            task.idempotency_key,
+            task.not_before,
+            task.created_at,
+            analyzer_version,
+            force,
+        )
+    return None if row is None else (row["outcome"], _record(row))
+
+
+async def find_tasks(pool: asyncpg.Pool, task_ids: Sequence[UUID]) -> dict[UUID, TaskRecord]:
+    """The rows of ``task_ids`` that exist, whoever owns them (callers check)."""
+    with translated_db_errors():
+        rows = await pool.fetch(
+            f"SELECT {_JOINED_COLUMNS} {_FROM} WHERE t.id = ANY($1::uuid[])", list(set(task_ids))
+        )
+    return {row["id"]: _record(row) for row in rows}
+
+
+class TaskLookup:
+    """``find_task`` for the request path: the rows that concurrent requests read in one
+    event-loop tick come from one ``id = ANY($1)`` query; each caller sees only what its
+    key may see."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+        self._rows: Coalescer[UUID, TaskRecord | None] = Coalescer(self._load)
+
+    async def find(self, task_id: UUID, *, owner: UUID | None) -> TaskRecord | None:
+        record = await self._rows(task_id)
+        if record is None or (owner is not None and record.api_key_id != owner):
+            return None
+        return record
+
+    async def _load(self, task_ids: Sequence[UUID]) -> list[TaskRecord | None]:
+        found = await find_tasks(self._pool, task_ids)
+        return [found.get(task_id) for task_id in task_ids]
 
 
 async def copy_completed(pool: asyncpg.Pool, source: TaskRecord, api_key_id: UUID) -> TaskRecord:

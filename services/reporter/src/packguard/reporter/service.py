@@ -7,6 +7,9 @@ consumer never dead-letters it and retries it every ``CLAIM_IDLE_MS`` until it a
 from __future__ import annotations
 
 import contextlib
+import functools
+from datetime import datetime
+from uuid import UUID
 
 import asyncpg
 import redis.asyncio as redis
@@ -14,6 +17,7 @@ import structlog
 from opentelemetry import trace
 from prometheus_client import CollectorRegistry
 
+from packguard.common.coalescing import Coalescer
 from packguard.common.db import translated_db_errors
 from packguard.common.errors import DependencyUnavailable, InvalidInput
 from packguard.common.messages import TaskEvent, TaskStatus
@@ -69,6 +73,20 @@ class Reporter:
                 max_deliveries=None,
             ),
         )
+        # The events of one event-loop tick share their statements (see coalescing).
+        self._reads: Coalescer[UUID, TaskState | None] = Coalescer(
+            functools.partial(db.fetch_tasks, pool)
+        )
+        self._running: Coalescer[db.Running, bool] = Coalescer(
+            functools.partial(db.set_running, pool)
+        )
+        self._phases: Coalescer[db.Phase, bool] = Coalescer(functools.partial(db.set_phase, pool))
+        self._failures: Coalescer[db.Failure, db.Finished | None] = Coalescer(
+            functools.partial(db.set_failed, pool)
+        )
+        self._completions: Coalescer[db.Completion, db.Finished | None] = Coalescer(
+            functools.partial(db.save_completions, pool)
+        )
 
     async def run(self, *, drain: bool = False) -> None:
         """Apply events until ``stop()``; with ``drain``, until none is left to apply."""
@@ -111,16 +129,21 @@ class Reporter:
             log.info("event_not_applied", kind=event.kind, reason=decision.value)
         return decision is Decision.APPLY
 
+    async def _not_applied(self, event: TaskEvent) -> None:
+        """Log why a conditional write skipped ``event`` (one read, off the usual path)."""
+        if self._applies(event, await self._reads(event.task_id)):
+            # The row allowed it but another copy of the event in the batch won.
+            log.info("event_not_applied", kind=event.kind, reason="superseded")
+
     async def _apply_running(self, event: TaskEvent) -> None:
-        async with db.locked_task(self._pool, event.task_id) as (conn, task):
-            if self._applies(event, task):
-                await db.set_running(conn, event.task_id, event.at)
-                log.info("task_running")
+        if await self._running(db.Running(event.task_id, event.attempt, event.at)):
+            log.debug("task_running")
+        else:
+            await self._not_applied(event)
 
     async def _apply_phase(self, event: TaskEvent) -> None:
-        async with db.locked_task(self._pool, event.task_id) as (conn, task):
-            if self._applies(event, task):
-                await db.set_phase(conn, event.task_id, event.phase)
+        if not await self._phases(db.Phase(event.task_id, event.attempt, event.phase)):
+            await self._not_applied(event)
 
     async def _apply_completed(self, event: TaskEvent) -> None:
         report = event.report
@@ -134,30 +157,31 @@ class Reporter:
                 )
             )
             return
-        task = await db.fetch_task(self._pool, event.task_id)
+        task = await self._reads(event.task_id)
         if task is None or not self._applies(event, task):
             return
         try:
-            package = parse_purl(task.purl, allow_upload=True)
+            package = parse_purl(task.purl)
         except InvalidInput as exc:
             failure = {"error_code": exc.code, "error_message": exc.message}
             await self._apply_failed(event.model_copy(update=failure))
             return
         key = report_key(package, event.task_id)
-        # Before the transaction: a redelivery rewrites the same object with the same bytes.
+        # Before the row: a redelivery rewrites the same object with the same bytes.
         await self._store.put(key, report.model_dump_json().encode())
-        async with db.locked_task(self._pool, event.task_id) as (conn, task):
-            if not self._applies(event, task):
-                return
-            await db.save_completion(
-                conn,
-                event.task_id,
+        finished = await self._completions(
+            db.Completion(
+                task_id=event.task_id,
                 report=report,
                 findings=finding_records(report),
                 report_key=key,
                 artifact_sha256=event.artifact_sha256,
                 finished_at=event.at,
             )
+        )
+        if finished is None:
+            await self._not_applied(event)
+            return
         outcome = TaskFinished(
             task_id=event.task_id,
             status=TaskStatus.COMPLETED,
@@ -166,21 +190,15 @@ class Reporter:
             verdict_score=report.verdict.score,
             report_key=key,
         )
-        await self._finished(outcome, task)
+        await self._finished(outcome, finished.started_at)
 
     async def _apply_failed(self, event: TaskEvent) -> None:
         category = event.error_code or UNKNOWN_ERROR
         message = excerpt(event.error_message, self._settings.error_message_max_chars)
-        async with db.locked_task(self._pool, event.task_id) as (conn, task):
-            if not self._applies(event, task):
-                return
-            await db.set_failed(
-                conn,
-                event.task_id,
-                error_category=category,
-                error_message=message,
-                finished_at=event.at,
-            )
+        finished = await self._failures(db.Failure(event.task_id, category, message, event.at))
+        if finished is None:
+            await self._not_applied(event)
+            return
         outcome = TaskFinished(
             task_id=event.task_id,
             status=TaskStatus.FAILED,
@@ -188,11 +206,11 @@ class Reporter:
             error_category=category,
             error_message=message,
         )
-        await self._finished(outcome, task)
+        await self._finished(outcome, finished.started_at)
 
-    async def _finished(self, outcome: TaskFinished, task: TaskState | None) -> None:
+    async def _finished(self, outcome: TaskFinished, started_at: datetime | None) -> None:
         """Once per task, after the final status is committed."""
-        self._metrics.observe_finished(outcome, task.started_at if task else None)
+        self._metrics.observe_finished(outcome, started_at)
         log.info(
             "task_finished",
             status=outcome.status.value,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import redis.asyncio as redis
@@ -10,6 +11,7 @@ import structlog
 from opentelemetry import trace
 
 from packguard.common import keys
+from packguard.common.coalescing import Coalescer
 from packguard.common.errors import PackguardError
 from packguard.common.messages import (
     DeadLetter,
@@ -19,7 +21,12 @@ from packguard.common.messages import (
     decode_message,
 )
 from packguard.common.purl import PackageRef, parse_purl
-from packguard.common.streams import ConsumerOptions, Delivery, StreamConsumer, publish
+from packguard.common.streams import (
+    BatchedPublisher,
+    ConsumerOptions,
+    Delivery,
+    StreamConsumer,
+)
 from packguard.common.tracing import consumer_span, current_trace_context
 from packguard.runner.analysis import AnalysisCancelled
 from packguard.runner.backends import AnalysisBackend
@@ -60,6 +67,10 @@ class Runner:
             ),
             on_dead_letter=self.on_dead_letter,
         )
+        # The tasks in hand share round trips: their events go out in one pipeline per
+        # event-loop tick, and so do their cancel checks.
+        self._publisher = BatchedPublisher(deps.redis)
+        self._cancel_checks: Coalescer[str, bool] = Coalescer(self._cancel_flags)
 
     async def handle(self, task: TaskMessage, delivery: Delivery) -> None:
         with consumer_span(
@@ -120,7 +131,7 @@ class Runner:
                     "trace_context": current_trace_context(),
                 }
             )
-            await publish(self._deps.redis, self._settings.submitted_stream, retry)
+            await self._publisher.publish(self._settings.submitted_stream, retry)
             return
         self._deps.metrics.tasks.labels("failed").inc()
         self._deps.metrics.container_failures.labels(error.code).inc()
@@ -140,7 +151,13 @@ class Runner:
         )
 
     async def _is_cancelled(self, task: TaskMessage) -> bool:
-        return bool(await self._deps.redis.exists(keys.CANCEL_KEY_PREFIX + str(task.task_id)))
+        return await self._cancel_checks(keys.CANCEL_KEY_PREFIX + str(task.task_id))
+
+    async def _cancel_flags(self, cancel_keys: Sequence[str]) -> list[bool]:
+        async with self._deps.redis.pipeline(transaction=False) as pipe:
+            for key in cancel_keys:
+                pipe.exists(key)
+            return [bool(found) for found in await pipe.execute()]
 
     async def _emit(
         self,
@@ -166,4 +183,4 @@ class Runner:
                 "trace_context": current_trace_context(),
             }
         )
-        await publish(self._deps.redis, self._settings.events_stream, event)
+        await self._publisher.publish(self._settings.events_stream, event)

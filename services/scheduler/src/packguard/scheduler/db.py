@@ -15,17 +15,23 @@ from packguard.scheduler.queues import QueuePosition
 
 FINAL_STATUSES = [status.value for status in TaskStatus if status.is_final]
 
+# Each statement takes a batch (the handlers of one event-loop tick): unnest turns the
+# arrays back into rows, so every row gets exactly the condition it had alone.
 _ACCEPT = """
-UPDATE tasks
-SET status = $3, attempts = $2, not_before = $4, phase = NULL,
+UPDATE tasks AS t
+SET status = r.status, attempts = r.attempt, not_before = r.not_before, phase = NULL,
     queue_stream = NULL, queue_seq = NULL,
-    queued_at = CASE WHEN $3 = 'queued' THEN now() END, updated_at = now()
-WHERE id = $1 AND status <> ALL($5::text[]) AND attempts < $2
+    queued_at = CASE WHEN r.status = 'queued' THEN now() END, updated_at = now()
+FROM unnest($1::uuid[], $2::integer[], $3::text[], $4::timestamptz[])
+    AS r(id, attempt, status, not_before)
+WHERE t.id = r.id AND t.status <> ALL($5::text[]) AND t.attempts < r.attempt
+RETURNING t.id
 """
 
 _RECORD_POSITION = """
-UPDATE tasks SET queue_stream = $3, queue_seq = $4, updated_at = now()
-WHERE id = $1 AND attempts = $2 AND status = 'queued'
+UPDATE tasks AS t SET queue_stream = r.stream, queue_seq = r.seq, updated_at = now()
+FROM unnest($1::uuid[], $2::integer[], $3::text[], $4::bigint[]) AS r(id, attempt, stream, seq)
+WHERE t.id = r.id AND t.attempts = r.attempt AND t.status = 'queued'
 """
 
 _FETCH_ACCEPTANCE = "SELECT status, attempts, not_before, queue_seq FROM tasks WHERE id = $1"
@@ -65,22 +71,77 @@ class Acceptance:
     queue_seq: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class Accept:
+    task_id: UUID
+    attempt: int
+    status: TaskStatus
+    not_before: datetime | None
+
+
 async def accept_task(
     pool: asyncpg.Pool, task_id: UUID, attempt: int, status: TaskStatus, not_before: datetime | None
 ) -> bool:
     """The conditional accept; False for a duplicate, stale or cancelled delivery."""
+    return (await accept_tasks(pool, [Accept(task_id, attempt, status, not_before)]))[0]
+
+
+async def accept_tasks(pool: asyncpg.Pool, accepts: Sequence[Accept]) -> list[bool]:
+    """``accept_task`` for each, in one statement; a task that appears twice has its
+    later copies tried one by one afterwards, as if they had come after."""
+    first, later = _first_of_each(accepts)
     with translated_db_errors():
-        result = await pool.execute(
-            _ACCEPT, task_id, attempt, status.value, not_before, FINAL_STATUSES
+        rows = await pool.fetch(
+            _ACCEPT,
+            [a.task_id for a in first],
+            [a.attempt for a in first],
+            [a.status.value for a in first],
+            [a.not_before for a in first],
+            FINAL_STATUSES,
         )
-    return _rowcount(result) == 1
+    accepted = {row["id"] for row in rows}
+    answers = [i not in later and a.task_id in accepted for i, a in enumerate(accepts)]
+    for i in sorted(later):
+        answers[i] = await accept_task(pool, *_fields(accepts[i]))
+    return answers
 
 
 async def record_queue_position(pool: asyncpg.Pool, attempt: int, position: QueuePosition) -> None:
+    await record_queue_positions(pool, [(attempt, position)])
+
+
+async def record_queue_positions(
+    pool: asyncpg.Pool, positions: Sequence[tuple[int, QueuePosition]]
+) -> list[None]:
+    """Record each (attempt, position); for a task given twice the last one wins."""
+    latest = {p.task_id: (attempt, p) for attempt, p in positions}
     with translated_db_errors():
         await pool.execute(
-            _RECORD_POSITION, position.task_id, attempt, position.stream, position.seq
+            _RECORD_POSITION,
+            list(latest),
+            [attempt for attempt, _ in latest.values()],
+            [p.stream for _, p in latest.values()],
+            [p.seq for _, p in latest.values()],
         )
+    return [None] * len(positions)
+
+
+def _first_of_each(accepts: Sequence[Accept]) -> tuple[list[Accept], set[int]]:
+    """The first accept of each task, and the indexes of the repeats."""
+    seen: set[UUID] = set()
+    first: list[Accept] = []
+    later: set[int] = set()
+    for i, accept in enumerate(accepts):
+        if accept.task_id in seen:
+            later.add(i)
+        else:
+            seen.add(accept.task_id)
+            first.append(accept)
+    return first, later
+
+
+def _fields(accept: Accept) -> tuple[UUID, int, TaskStatus, datetime | None]:
+    return accept.task_id, accept.attempt, accept.status, accept.not_before
 
 
 async def fetch_acceptance(pool: asyncpg.Pool, task_id: UUID) -> Acceptance | None:

@@ -11,6 +11,7 @@ from uuid import UUID
 import redis.asyncio as redis
 
 from packguard.common import keys, lua
+from packguard.common.coalescing import Coalescer
 from packguard.common.messages import TaskMessage, encode_message
 from packguard.scheduler.priority import QueueTarget
 
@@ -46,20 +47,39 @@ class TaskQueues:
     def __init__(self, client: redis.Redis, names: QueueNames) -> None:
         self._client = client
         self._names = names
-        self._enqueue_ready = client.register_script(lua.ENQUEUE_READY)
         self._schedule_delayed = client.register_script(lua.SCHEDULE_DELAYED)
         self._release_due = client.register_script(lua.RELEASE_DUE)
+        self._enqueues: Coalescer[tuple[QueueTarget, TaskMessage], QueuePosition | Exception] = (
+            Coalescer(self._enqueue_batch)
+        )
 
     @property
     def names(self) -> QueueNames:
         return self._names
 
     async def enqueue_ready(self, target: QueueTarget, message: TaskMessage) -> QueuePosition:
-        stream = self._names.stream_for(target)
-        seq = await self._enqueue_ready(
-            keys=[stream, self._names.counter_for(stream)], args=[_payload(message)]
-        )
-        return QueuePosition(message.task_id, stream, int(seq))
+        """Append to the target stream; the enqueues of one tick share a pipeline."""
+        position = await self._enqueues((target, message))
+        if isinstance(position, Exception):
+            raise position  # this one failed; the others of its pipeline stand
+        return position
+
+    async def _enqueue_batch(
+        self, items: Sequence[tuple[QueueTarget, TaskMessage]]
+    ) -> list[QueuePosition | Exception]:
+        streams = [self._names.stream_for(target) for target, _ in items]
+        async with self._client.pipeline(transaction=False) as pipe:
+            for stream, (_, message) in zip(streams, items, strict=True):
+                # EVAL, not EVALSHA: nothing to reload after a Redis restart, and Redis
+                # keeps the compiled script by its digest anyway.
+                pipe.eval(
+                    lua.ENQUEUE_READY, 2, stream, self._names.counter_for(stream), _payload(message)
+                )
+            seqs = await pipe.execute(raise_on_error=False)
+        return [
+            seq if isinstance(seq, Exception) else QueuePosition(message.task_id, stream, int(seq))
+            for stream, (_, message), seq in zip(streams, items, seqs, strict=True)
+        ]
 
     async def schedule_delayed(
         self, target: QueueTarget, message: TaskMessage, release_at: datetime

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import random
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -20,6 +21,7 @@ from opentelemetry import trace
 from prometheus_client import CollectorRegistry
 
 from packguard.common.caps import DEFAULT_CAP_KEY
+from packguard.common.coalescing import Coalescer
 from packguard.common.db import translated_db_errors
 from packguard.common.errors import DependencyUnavailable
 from packguard.common.messages import TaskEvent, TaskMessage, TaskStatus, utc_now
@@ -104,6 +106,13 @@ class Scheduler:
                 max_deliveries=None,
             ),
         )
+        # The handlers of one event-loop tick share their round trips (see coalescing).
+        self._accepts: Coalescer[db.Accept, bool] = Coalescer(
+            functools.partial(db.accept_tasks, pool)
+        )
+        self._positions: Coalescer[tuple[int, QueuePosition], None] = Coalescer(
+            functools.partial(db.record_queue_positions, pool)
+        )
         self._stopping = asyncio.Event()
         self._unrecorded: list[QueuePosition] = []
         """Released from the delayed set while PostgreSQL was down: recorded next tick."""
@@ -177,9 +186,7 @@ class Scheduler:
             not_before = (
                 placement.release_at if isinstance(placement, Delay) else message.not_before
             )
-            if await db.accept_task(
-                self._pool, message.task_id, message.attempt, status, not_before
-            ):
+            if await self._accepts(db.Accept(message.task_id, message.attempt, status, not_before)):
                 await self._place(forwarded, placement)
             elif delivery.deliveries > 1 and await self._finish_interrupted_accept(forwarded):
                 log.warning("task_accept_resumed")
@@ -196,8 +203,9 @@ class Scheduler:
 
     async def _enqueue(self, target: QueueTarget, message: TaskMessage) -> None:
         position = await self._queues.enqueue_ready(target, message)
-        await db.record_queue_position(self._pool, message.attempt, position)
-        log.info("task_queued", queue_stream=position.stream, queue_seq=position.seq)
+        await self._positions((message.attempt, position))
+        # Debug: one line per task per service would be most of the log at full load.
+        log.debug("task_queued", queue_stream=position.stream, queue_seq=position.seq)
 
     async def _finish_interrupted_accept(self, message: TaskMessage) -> bool:
         """A redelivered message whose accept UPDATE committed but whose enqueue did not
