@@ -19,11 +19,12 @@ Not modelled: new nodes (the cluster autoscaler adds minutes when the pool is fu
 ecosystem caps, retries.
 
 Analysis times come from `--durations` (a JSON list of seconds, e.g. from
-`SELECT extract(epoch FROM finished_at - started_at) FROM tasks`), else from
-bench/results/analysis_durations.json when a run left one, else from a lognormal with a
-5 s median and sigma 1.0 (p95 26 s, p99 51 s, capped at the 30-minute timeout): an
-assumption chosen to match what we see on small packages with a long tail of big ones,
-not a measurement. The policies compared all see the same arrivals and durations.
+`SELECT extract(epoch FROM finished_at - started_at) FROM tasks`, or the file
+bench/analysis_phases.py writes), else from bench/results/analysis_durations.json when a
+run left one, else from the committed measurement bench/data/analysis_durations.json,
+else (``--median-seconds`` given, or no file) from a lognormal with a 5 s median and sigma
+1.0, capped at the 30-minute timeout. Measured times are drawn with replacement. The
+policies compared all see the same arrivals and durations.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ from packguard.scheduler.scaling import MAX_REPLICAS, desired_replicas
 
 REPO = Path(__file__).resolve().parent.parent
 MEASURED_DURATIONS = REPO / "bench/results/analysis_durations.json"
+# The measurement docs/deploy.md quotes, kept in the repo (bench/results is not).
+MEASURED_SNAPSHOT = REPO / "bench/data/analysis_durations.json"
 DEFAULT_PNG = REPO / "docs/img/sim_autoscale.png"
 ARRIVALS_PER_HOUR = (1000, 1500, 3000, 5000, 4000, 2500, 1800, 1200)  # 20,000, peak 5,000
 LOGNORMAL_MEDIAN_SECONDS = 5.0
@@ -283,13 +286,20 @@ def arrivals(rng: random.Random) -> list[float]:
 
 
 def duration_sampler(
-    path: Path | None, rng: random.Random, *, median: float, sigma: float
+    path: Path | None, rng: random.Random, *, median: float | None, sigma: float
 ) -> tuple[Callable[[], float], str]:
-    """Draws analysis times, and says where they come from."""
-    source = path or (MEASURED_DURATIONS if MEASURED_DURATIONS.exists() else None)
+    """Draws analysis times, and says where they come from: ``path``, else the latest
+    measurement, else the committed one; a ``median`` asks for the lognormal instead."""
+    found = next((p for p in (MEASURED_DURATIONS, MEASURED_SNAPSHOT) if p.exists()), None)
+    source = path or (found if median is None else None)
     if source is not None:
-        measured = [float(s) for s in json.loads(source.read_text()) if float(s) >= 0]
-        return (lambda: rng.choice(measured)), f"measured: {len(measured)} samples from {source}"
+        document = json.loads(source.read_text())
+        # A bare list of seconds, or bench/analysis_phases.py's {"durations_seconds": [...]}.
+        seconds = document["durations_seconds"] if isinstance(document, dict) else document
+        measured = [float(s) for s in seconds if float(s) >= 0]
+        where = source.relative_to(REPO) if source.is_relative_to(REPO) else source
+        return (lambda: rng.choice(measured)), f"measured: {len(measured)} samples from {where}"
+    median = median or LOGNORMAL_MEDIAN_SECONDS
     mu = math.log(median)
     return (
         lambda: min(rng.lognormvariate(mu, sigma), TIMEOUT_SECONDS),
@@ -302,7 +312,7 @@ def simulate(
     *,
     seed: int,
     durations: Path | None = None,
-    median: float = LOGNORMAL_MEDIAN_SECONDS,
+    median: float | None = None,
     sigma: float = LOGNORMAL_SIGMA,
     scenarios: Sequence[Scenario] = SCENARIOS,
 ) -> tuple[list[Outcome], str]:
@@ -335,7 +345,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--start-delay", type=float, default=Autoscaler.start_delay)
     parser.add_argument("--durations", type=Path, help="JSON list of analysis seconds")
-    parser.add_argument("--median-seconds", type=float, default=LOGNORMAL_MEDIAN_SECONDS)
+    parser.add_argument(
+        "--median-seconds",
+        type=float,
+        help=f"draw from a lognormal with this median (default {LOGNORMAL_MEDIAN_SECONDS:g} s "
+        "when no measurement exists) instead of measured times",
+    )
     parser.add_argument("--sigma", type=float, default=LOGNORMAL_SIGMA)
     parser.add_argument("--png", type=Path, default=DEFAULT_PNG)
     parser.add_argument("--no-png", action="store_true")

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import random
+from pathlib import Path
+
 import pytest
 from bench.sim_autoscale import (
     ARRIVALS_PER_HOUR,
     SCENARIOS,
     Autoscaler,
     Day,
+    duration_sampler,
     one_runner_per_task,
     simulate,
 )
@@ -93,3 +97,20 @@ def test_peak_day_runs_every_analysis_in_every_scenario() -> None:
     assert step["wait_p95_s"] > per_task["wait_p95_s"]
     assert step["runner_hours"] < per_task["runner_hours"]
     assert faster["runner_hours"] < per_task["runner_hours"]
+
+
+def test_measured_durations_are_read_from_a_list_or_the_phase_bench_document(
+    tmp_path: Path,
+) -> None:
+    bare = tmp_path / "bare.json"
+    bare.write_text("[1.5, 2.5]")
+    document = tmp_path / "phases.json"
+    document.write_text('{"durations_seconds": [4.0], "metadata": {}}')
+
+    draw_bare, source = duration_sampler(bare, random.Random(1), median=None, sigma=1.0)
+    draw_document, _ = duration_sampler(document, random.Random(1), median=None, sigma=1.0)
+    _, assumed = duration_sampler(None, random.Random(1), median=7.0, sigma=1.0)
+
+    assert {draw_bare() for _ in range(50)} == {1.5, 2.5} and "2 samples" in source
+    assert draw_document() == 4.0
+    assert "lognormal, median 7" in assumed
