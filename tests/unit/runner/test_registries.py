@@ -50,6 +50,10 @@ def test_choose_distribution_prefers_sdist_then_portable_wheel(
             ["six-1.16.0.tar.gz", "six-1.16.0-py3-none-any.whl"],
         ),
         (["six-1.16.0.tar.gz", "six-1.16.0.zip"], ["six-1.16.0.tar.gz"]),
+        (
+            ["six-1.16.0.tar.gz", "six-1.16.0-cp312-cp312-macosx_14_0_arm64.whl"],
+            ["six-1.16.0.tar.gz"],
+        ),
         (["six-1.15.0-py3-none-any.whl"], []),
     ],
 )

@@ -20,6 +20,7 @@ from packguard.common.errors import PackageNotFound
 from packguard.common.purl import PackageRef
 from packguard.runner.registries.base import ArtifactLocation
 from packguard.runner.registries.http import fetch_json
+from packguard.runner.registries.wheels import sandbox_rank
 
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
 
@@ -55,13 +56,14 @@ class PypiIndex:
 
 
 def choose_distribution(files: Iterable[Any], version: str) -> dict[str, Any] | None:
-    """The release's sdist, else its most portable wheel; only files with a sha256."""
+    """The release's sdist, else its best wheel for the sandbox; only files with a sha256."""
     chosen = choose_distributions(files, version)
     return chosen[0] if chosen else None
 
 
 def choose_distributions(files: Iterable[Any], version: str) -> list[dict[str, Any]]:
-    """The release's sdist and its most portable wheel, whichever exist (sdist first).
+    """The release's sdist and the wheel the sandbox can best install, whichever exist
+    (sdist first); wheels for other systems or CPUs are never chosen.
 
     Both, because they can differ: a wheel may carry code the sdist does not, and only
     the sdist runs setup.py at install time.
@@ -78,9 +80,9 @@ def choose_distributions(files: Iterable[Any], version: str) -> list[dict[str, A
                 _, wheel_version, _, tags = parse_wheel_filename(filename)
             except InvalidWheelFilename:
                 continue
-            if canonicalize_version(wheel_version) == wanted:
-                portable = any(t.platform == "any" for t in tags)
-                wheels.append((0 if portable else 1, entry))
+            rank = sandbox_rank(tags)
+            if canonicalize_version(wheel_version) == wanted and rank is not None:
+                wheels.append((rank, entry))
         else:
             try:
                 _, sdist_version = parse_sdist_filename(filename)
