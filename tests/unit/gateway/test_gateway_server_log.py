@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 import pytest
 import structlog
@@ -24,8 +25,13 @@ def _raised(exc: BaseException) -> BaseException:
 
 
 @pytest.fixture(autouse=True)
-def _aiohttp_server_at_debug() -> None:
+def _aiohttp_server_at_debug() -> Iterator[None]:
     logging.getLogger("aiohttp.server").setLevel(logging.DEBUG)
+    # Other tests configure structlog with a level filter that capture_logs keeps.
+    saved = structlog.get_config()
+    structlog.reset_defaults()
+    yield
+    structlog.configure(**saved)
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ import structlog
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestPayloadError
 
-log = structlog.get_logger("packguard.gateway.http_server")
+_LOGGER_NAME = "packguard.gateway.http_server"
 
 _AIOHTTP_SERVER_LOGGER = "aiohttp.server"
 
@@ -78,4 +78,7 @@ class ServerLog(logging.LoggerAdapter[logging.Logger]):
         event = "http_server"
         if is_client_error(exc):
             event, level = "http_malformed_request", min(level, logging.INFO)
-        log.log(level, event, detail=detail, **protocol_error_fields(exc))
+        # A fresh proxy per event: rare events, and it follows the current configuration.
+        structlog.get_logger(_LOGGER_NAME).log(
+            level, event, detail=detail, **protocol_error_fields(exc)
+        )
