@@ -97,7 +97,9 @@ def insert_task(db_pool: asyncpg.Pool) -> InsertTask:
         attempts: int = 1,
         started_at: datetime | None = None,
     ) -> UUID:
-        package = parse_purl(purl or f"pkg:npm/%40scope/left-pad@1.0.{next(versions)}")
+        package = parse_purl(
+            purl or f"pkg:npm/%40scope/left-pad@1.0.{next(versions)}", allow_upload=True
+        )
         task_id = uuid4()
         await db_pool.execute(
             "INSERT INTO tasks (id, purl, ecosystem, name, version, status, attempts,"

@@ -95,6 +95,33 @@ async def test_completed_delivered_twice_writes_report_and_rows_once(
     assert await redis_client.xlen(keys.EVENTS_STREAM) == 0
 
 
+async def test_completed_upload_is_stored_under_its_claimed_package(
+    make_reporter: Callable[..., Reporter],
+    insert_task: InsertTask,
+    redis_client: redis.Redis,
+    db_pool: asyncpg.Pool,
+    report_store: ReportStore,
+    report: AnalysisReport,
+) -> None:
+    purl = f"pkg:pypi/demo@1.0?checksum=sha256:{'ab' * 32}&file_name=demo-1.0.tar.gz"
+    task_id = await insert_task(purl=purl, started_at=AT - timedelta(seconds=5))
+    await _publish(
+        redis_client,
+        TaskEvent(
+            task_id=task_id, kind="completed", at=AT, report=report, artifact_sha256="ab" * 32
+        ),
+    )
+
+    await make_reporter().run(drain=True)
+
+    row = await _row(db_pool, task_id)
+    assert (row["status"], row["report_key"]) == (
+        "completed",
+        f"reports/pypi/demo/1.0/{task_id}.json",
+    )
+    assert AnalysisReport.model_validate_json(await report_store.get(row["report_key"])) == report
+
+
 async def test_running_then_phase_then_completed_moves_row_forward(
     make_reporter: Callable[..., Reporter],
     insert_task: InsertTask,

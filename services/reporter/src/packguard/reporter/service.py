@@ -161,7 +161,7 @@ class Reporter:
         if task is None or not self._applies(event, task):
             return
         try:
-            package = parse_purl(task.purl)
+            package = parse_purl(task.purl, allow_upload=True)
         except InvalidInput as exc:
             failure = {"error_code": exc.code, "error_message": exc.message}
             await self._apply_failed(event.model_copy(update=failure))
