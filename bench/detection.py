@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -32,8 +33,9 @@ import tempfile
 import time
 import venv
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench.popular_packages import NPM, PYPI
 from packguard.analyzer.ruleset import load_rules
@@ -42,8 +44,15 @@ from packguard.common.report import AnalysisReport
 from tests.corpus import SAMPLES
 from tests.corpus.evaluate import FLAGGED, evaluate, static_report, summarize
 
+if TYPE_CHECKING:  # the corpus run needs none of these installed
+    import aiohttp
+
+    from packguard.common.purl import PackageRef
+    from packguard.runner.registries.base import ArtifactLocation, RegistryAdapter
+
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CACHE = REPO / ".packguard" / "bench-detection"
+RESULTS = REPO / "bench" / "results" / "detection.json"
 GUARDDOG_TIMEOUT_SECONDS = 300
 
 
@@ -65,6 +74,14 @@ class Input:
     path: Path
     malicious: bool | None
     """Label for corpus samples; ``None`` for real packages (assumed benign)."""
+    extra: tuple[Path, ...] = ()
+    """The release's other artifacts the runner also analyses (a PyPI wheel beside the
+    sdist); only with ``download_real(every_artifact=True)``."""
+
+    @property
+    def artifacts(self) -> tuple[Path, ...]:
+        """Every artifact, primary (``path``) first."""
+        return (self.path, *self.extra)
 
 
 def corpus_inputs(workdir: Path) -> list[Input]:
@@ -124,12 +141,17 @@ def run_packguard(rules: Sequence[RuleSpec], inputs: Sequence[Input], workdir: P
     )
 
 
-async def download_real(cache: Path, limit: int, max_bytes: int) -> list[Input]:
+async def download_real(
+    cache: Path, limit: int, max_bytes: int, *, every_artifact: bool = False
+) -> list[Input]:
+    """The first ``limit`` popular packages of each ecosystem, from ``cache`` or the
+    registries. Each package's folder holds its primary artifact (what the registry
+    adapter's ``locate`` picks); with ``every_artifact``, ``extra/`` beside it holds the
+    others the runner analyses too (``locate_all``)."""
     import aiohttp
 
     from packguard.common.errors import PackguardError
     from packguard.common.purl import Ecosystem, PackageRef
-    from packguard.runner.download import download_artifact
     from packguard.runner.registries import build_registries
 
     registries = build_registries(
@@ -143,20 +165,63 @@ async def download_real(cache: Path, limit: int, max_bytes: int) -> list[Input]:
         for ecosystem, name, version in wanted:
             package = PackageRef(ecosystem, name, version)
             folder = cache / ecosystem.value / f"{name.replace('/', '__')}-{version}"
-            existing = sorted(folder.glob("*")) if folder.is_dir() else []
-            if existing:
-                inputs.append(Input(ecosystem.value, name, version, existing[0], None))
-                continue
             try:
-                location = await registries[ecosystem].locate(session, package)
-                folder.mkdir(parents=True, exist_ok=True)
-                target = folder / location.filename
-                await download_artifact(session, location, target, max_bytes=max_bytes)
+                primary = _files(folder)
+                if not primary:
+                    location = await registries[ecosystem].locate(session, package)
+                    primary = [await _download(session, location, folder, max_bytes)]
+                extra: list[Path] = []
+                if every_artifact:
+                    adapter = registries[ecosystem]
+                    extra = await _extra_artifacts(session, adapter, package, folder, max_bytes)
             except PackguardError as error:
                 print(f"  skipped {ecosystem.value}:{name}@{version}: {error}", file=sys.stderr)
                 continue
-            inputs.append(Input(ecosystem.value, name, version, target, None))
+            item = Input(ecosystem.value, name, version, primary[0], None, tuple(extra))
+            inputs.append(item)
     return inputs
+
+
+def _files(folder: Path) -> list[Path]:
+    """Cached artifacts (not partial downloads), by name."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+async def _download(
+    session: aiohttp.ClientSession, location: ArtifactLocation, folder: Path, max_bytes: int
+) -> Path:
+    from packguard.runner.download import download_artifact
+
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / location.filename
+    partial = folder / f".{location.filename}.partial"
+    await download_artifact(session, location, partial, max_bytes=max_bytes)
+    partial.replace(target)  # a cut download never looks cached
+    return target
+
+
+async def _extra_artifacts(
+    session: aiohttp.ClientSession,
+    adapter: RegistryAdapter,
+    package: PackageRef,
+    folder: Path,
+    max_bytes: int,
+) -> list[Path]:
+    """The non-primary artifacts, cached in ``folder/extra`` (which exists once fetched)."""
+    extra = folder / "extra"
+    if not extra.is_dir():
+        locations = await adapter.locate_all(session, package)
+        staging = folder / ".extra.partial"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        primary = {p.name for p in _files(folder)}
+        for location in locations:
+            if location.filename not in primary:
+                await _download(session, location, staging, max_bytes)
+        staging.replace(extra)
+    return _files(extra)
 
 
 def guarddog_binary(cache: Path) -> Path | None:
@@ -233,6 +298,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=120, help="packages per ecosystem")
     parser.add_argument("--max-bytes", type=int, default=30 << 20, help="artifact size cap")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
+    parser.add_argument("--results", type=Path, default=RESULTS, help="where the rows go (JSON)")
     args = parser.parse_args(argv)
     rules = load_rules()
     rows = []
@@ -255,6 +321,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     print("guarddog on the popular packages…")
                     rows.append(run_guarddog(binary, real, f"real ({len(real)} packages)"))
     print_table(rows)
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text(json.dumps({"rows": [asdict(row) for row in rows]}, indent=2) + "\n")
     return 0
 
 

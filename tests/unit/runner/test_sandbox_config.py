@@ -45,8 +45,20 @@ def test_container_config_mounts_input_read_only_and_runs_unprivileged() -> None
 
 def test_container_config_sets_both_ulimits_soft_not_above_hard() -> None:
     ulimits = {u["Name"]: u for u in _config()["HostConfig"]["Ulimits"]}
-    assert set(ulimits) == {"nofile", "nproc"}
+    assert set(ulimits) == {"nofile", "nproc", "fsize"}
     assert all(u["Soft"] <= u["Hard"] for u in ulimits.values())
+
+
+def test_what_package_code_can_write_on_the_host_is_capped() -> None:
+    host = _config()["HostConfig"]
+    # The pre-created report is the one host file it reaches: no bigger than scratch.
+    fsize = next(u for u in host["Ulimits"] if u["Name"] == "fsize")
+    assert fsize["Soft"] == fsize["Hard"] == LIMITS.scratch_bytes
+    # PID 1's stdout (reachable through /proc/1/fd/1) lands in the engine's log file.
+    assert host["LogConfig"] == {
+        "Type": "json-file",
+        "Config": {"max-size": "1m", "max-file": "1"},
+    }
 
 
 def test_container_config_lets_the_analyzer_sinkhole_network_intent_inside() -> None:

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import sys
 from pathlib import Path
 
 import pytest
 
+from packguard.analyzer.dynamic.session import HOOKS_DIR
 from packguard.analyzer.ecosystems import PHASES, PhaseSetupError, Workspace
 from packguard.analyzer.ecosystems.npm import NPM, package_dir
-from packguard.analyzer.ecosystems.pypi import PYPI, installed_modules, source_modules
+from packguard.analyzer.ecosystems.pypi import (
+    BUILD_BACKENDS_ENV,
+    PYPI,
+    installed_modules,
+    site_packages,
+    source_modules,
+)
 from packguard.analyzer.rulespec import ECOSYSTEMS
 
 
@@ -42,6 +51,27 @@ def test_pip_install_is_offline_without_deps_or_isolation(tmp_path: Path) -> Non
     assert step.argv[-1] == str(ws.artifact)
     assert (step.tooling_depth, step.host_programs) == (2, r"python[0-9.]*")
     assert step.env["PACKGUARD_STANDIN_ROOTS"] == str(ws.tmp)
+
+
+def test_pip_install_dates_wheel_files_no_earlier_than_zip_allows(tmp_path: Path) -> None:
+    (step,) = PYPI.install_steps(workspace(tmp_path))
+    assert step.env["SOURCE_DATE_EPOCH"] == "315532800"
+
+
+@pytest.mark.parametrize("present", [True, False])
+def test_venv_sees_the_image_build_backends_when_present(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, present: bool
+) -> None:
+    backends = tmp_path / "backends"
+    if present:
+        backends.mkdir()
+    monkeypatch.setenv(BUILD_BACKENDS_ENV, str(backends))
+    monkeypatch.setenv("PACKGUARD_SYSTEM_PYTHON", sys.executable)
+    ws = dataclasses.replace(workspace(tmp_path), hooks=HOOKS_DIR)
+    ws.root.mkdir()
+    PYPI.prepare(ws)
+    pth = site_packages(ws.root / "venv") / "_packguard_backends.pth"
+    assert (pth.read_text() if pth.exists() else None) == (f"{backends}\n" if present else None)
 
 
 def test_installed_modules_come_from_record(tmp_path: Path) -> None:

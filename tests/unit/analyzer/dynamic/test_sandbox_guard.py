@@ -39,3 +39,17 @@ def test_report_replaces_what_the_package_planted(tmp_path: Path) -> None:
     assert AnalysisReport.model_validate_json(output.read_text()) == REPORT
     assert outside.read_text() == "untouched"
     assert not (tmp_path / ".report.json.partial").exists()
+
+
+def test_report_rewrites_the_runners_precreated_file_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The runner's layout: a directory the sandbox user cannot write, one file it owns,
+    # which package code may have filled and made read-only.
+    output = tmp_path / "report.json"
+    output.write_text("x" * 100_000)
+    output.chmod(0o400)
+    monkeypatch.setattr("packguard.analyzer.cli.os.access", lambda path, mode: False)
+    write_report(REPORT, output)
+    assert AnalysisReport.model_validate_json(output.read_text()) == REPORT
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]

@@ -143,3 +143,94 @@ def test_node_hook_leaves_requires_outside_the_roots_alone(tmp_path: Path) -> No
         check=False,
     )
     assert completed.stdout.strip() == "MODULE_NOT_FOUND"
+
+
+ESM_MANIFEST = (
+    '{"name": "t", "version": "1.0.0", "type": "module", "exports": '
+    '{".": {"import": {"types": "./t.d.ts", "default": "./src/index.js"}, '
+    '"require": "./cjs/index.cjs"}}}'
+)
+ESM_INDEX = """
+import dflt, { formatISO, parse as renamed } from 'zz-packguard-missing-esm';
+export { helper } from 'zz-packguard-missing-esm-too/sub';
+import * as whole from 'zz-packguard-missing-esm-three';
+import { mark } from './side.js';
+const seen = [typeof dflt, typeof formatISO, typeof renamed, typeof whole.default];
+console.log(JSON.stringify(['esm', ...seen, String(formatISO(1)), mark]));
+"""
+
+
+def run_driver(package: Path, log: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*NODE_WITH_HOOK, str(HOOKS_DIR / "require_driver.js"), str(package), "200"],
+        env={"PACKGUARD_STANDIN_ROOTS": str(package), "PACKGUARD_STANDIN_LOG": str(log)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed here")
+def test_node_driver_imports_es_module_entries_with_stand_ins(tmp_path: Path) -> None:
+    package = tmp_path / "package"
+    (package / "src").mkdir(parents=True)
+    (package / "cjs").mkdir()
+    (package / "package.json").write_text(ESM_MANIFEST)
+    (package / "src" / "index.js").write_text(ESM_INDEX)
+    (package / "src" / "side.js").write_text("export const mark = 'side';\n")
+    (package / "cjs" / "index.cjs").write_text(
+        "const dep = require('zz-packguard-missing-cjs');\nconsole.log(typeof dep.x);\n"
+    )
+    log = tmp_path / "stand-ins.log"
+    completed = run_driver(package, log)
+    assert completed.returncode == 0, completed.stderr
+    # The ES build (no main, no index.js: the exports map names it) and the CommonJS one.
+    assert completed.stdout.splitlines() == [
+        '["esm","function","function","function","function","","side"]',
+        "function",
+    ]
+    assert f"packguard: imported {package}/src/index.js" in completed.stderr
+    assert f"packguard: required {package}/cjs/index.cjs" in completed.stderr
+    assert log.read_text().split() == [
+        "zz-packguard-missing-esm",
+        "zz-packguard-missing-esm-too/sub",
+        "zz-packguard-missing-esm-three",
+        "zz-packguard-missing-cjs",
+    ]
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed here")
+def test_node_driver_imports_mjs_main_and_reports_a_package_without_entry(
+    tmp_path: Path,
+) -> None:
+    package = tmp_path / "package"
+    package.mkdir()
+    (package / "package.json").write_text('{"name": "t", "version": "1.0.0", "main": "m.mjs"}')
+    (package / "m.mjs").write_text(
+        "import x from 'zz-packguard-missing';\nconsole.log(typeof x);\n"
+    )
+    completed = run_driver(package, tmp_path / "log")
+    assert (completed.returncode, completed.stdout) == (0, "function\n"), completed.stderr
+    assert f"packguard: imported {package}/m.mjs" in completed.stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "package.json").write_text('{"name": "e", "version": "1.0.0"}')
+    completed = run_driver(empty, tmp_path / "log2")
+    assert completed.returncode == 0
+    assert f"packguard: no entry point in {empty}" in completed.stderr
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed here")
+def test_node_esm_hook_leaves_imports_outside_the_roots_alone(tmp_path: Path) -> None:
+    script = tmp_path / "outside.mjs"
+    script.write_text("import('zz-packguard-missing').catch((e) => console.log(e.code));\n")
+    completed = subprocess.run(
+        [*NODE_WITH_HOOK, str(script)],
+        env={"PACKGUARD_STANDIN_ROOTS": str(tmp_path / "package")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.stdout.strip() == "ERR_MODULE_NOT_FOUND"

@@ -13,6 +13,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from packguard.analyzer.archive import ExtractedTree, ExtractLimits, extract_archive
@@ -36,6 +37,7 @@ from packguard.common.report import (
 )
 
 ANALYZER_VERSION = "0.1.0"
+_SHOWN_REPEATS = 5
 
 
 @dataclass(frozen=True)
@@ -81,12 +83,18 @@ def artifact_info(path: Path) -> ArtifactInfo:
     return ArtifactInfo(filename=path.name, size_bytes=size, sha256=sha256)
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 def analyze(
     request: AnalysisRequest,
     rules: Sequence[RuleSpec],
     clock: Callable[[], float] = time.monotonic,
+    wall_clock: Callable[[], datetime] = _utc_now,
 ) -> AnalysisReport:
     """The report for ``request``. Raises only on crashes (I/O errors, bugs)."""
+    started_at, started = wall_clock(), clock()
     artifacts = [artifact_info(path) for path in request.artifacts]
     run = _Run(request, clock)
     workdir = Path(tempfile.mkdtemp(prefix="analysis-", dir=request.scratch_dir))
@@ -107,6 +115,8 @@ def analyze(
         phases=run.phases,
         error=run.error,
         dynamic=run.dynamic,
+        started_at=started_at,
+        duration_ms=int((clock() - started) * 1000),
     )
 
 
@@ -185,5 +195,11 @@ def _extract(
             )
             return None
     members = sum(len(tree.members) for tree, _ in trees)
-    run.record("extract", started, f"{members} members from {len(trees)} artifact(s)")
+    detail = f"{members} members from {len(trees)} artifact(s)"
+    # Identical repeats are harmless (pyarrow's sdist carries its LICENSE twice): noted only.
+    repeats = [f"{prefix}{path}" for tree, prefix in trees for path in tree.repeats]
+    if repeats:
+        shown = ", ".join(repeats[:_SHOWN_REPEATS])
+        detail += f"; {len(repeats)} path(s) stored more than once, identical: {shown}"
+    run.record("extract", started, detail)
     return trees

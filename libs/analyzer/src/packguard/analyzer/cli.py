@@ -7,7 +7,9 @@ refused, ``report.error`` says why), 2 for bad arguments, anything else is a cra
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import shutil
 import sys
 from collections.abc import Sequence
@@ -41,12 +43,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def write_report(report: AnalysisReport, output: Path) -> None:
-    """Atomically: a reader never sees half a report.
+    """Write the report where the runner reads it, never through a planted link.
 
-    The dynamic phases ran package code as our own user and may have left something at
-    either path (all its processes are dead by now): it is removed, and the new file is
-    created exclusively, never through a planted link.
+    The dynamic phases ran package code as our own user (all its processes are dead by
+    now). The runner's layout is a directory we cannot write holding one report file we
+    own, so package code could not fill the runner's disk through it: that file is
+    rewritten in place (the runner reads it once we have exited). Given a writable
+    directory, whatever the package left at either path is removed and the report is
+    created exclusively, then renamed over, so a reader never sees half a report.
     """
+    if not os.access(output.parent, os.W_OK):
+        with contextlib.suppress(OSError):
+            output.chmod(0o600)  # the package, as its owner too, may have made it read-only
+        with open(output, "w", encoding="utf-8", opener=_no_follow) as handle:
+            handle.write(report.model_dump_json())
+        return
     partial = output.with_name(f".{output.name}.partial")
     for path in (partial, output):
         if path.is_symlink() or path.is_file():
@@ -56,6 +67,10 @@ def write_report(report: AnalysisReport, output: Path) -> None:
     with partial.open("x", encoding="utf-8") as handle:
         handle.write(report.model_dump_json())
     partial.replace(output)
+
+
+def _no_follow(path: str, flags: int) -> int:
+    return os.open(path, flags | os.O_NOFOLLOW)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -21,6 +21,7 @@
         ├── HostileArchive           hostile_archive
         ├── AnalysisTimeout          timeout
         ├── AnalyzerCrashed          analyzer_crashed
+        ├── ResourceLimitExceeded    resource_limit   (the sandbox's memory or disk ran out)
         └── SandboxUnavailable       sandbox_unavailable          retryable
 
 ``code`` is what clients and task rows see (the failure category); ``retryable`` decides
@@ -134,6 +135,13 @@ class AnalysisTimeout(AnalysisFailed):
 
 class AnalyzerCrashed(AnalysisFailed):
     code = "analyzer_crashed"
+
+
+class ResourceLimitExceeded(AnalysisFailed):
+    """The package ran the sandbox out of memory or scratch space and took the analyzer
+    down with it (when only the package's own process is killed, the report says so)."""
+
+    code = "resource_limit"
 
 
 class SandboxUnavailable(AnalysisFailed):

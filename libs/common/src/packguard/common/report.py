@@ -5,6 +5,7 @@ Version 1. Changes within a version are additive; consumers ignore unknown field
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
@@ -221,3 +222,10 @@ class AnalysisReport(_Document):
     """Set when the input was rejected (exit code EXIT_REJECTED): why."""
     dynamic: DynamicTrace | None = None
     """What the dynamic phases observed; absent when they did not run."""
+    started_at: datetime | None = None
+    """When the analysis began inside the sandbox (UTC; added within version 1). The time
+    from the container's creation to this is the container's start: engine, interpreter,
+    rule loading."""
+    duration_ms: int | None = None
+    """Wall time of the whole analysis inside the sandbox (added within version 1): the
+    phases and what runs between them (hashing, scratch venvs, bait, sinkhole, scoring)."""

@@ -1,9 +1,16 @@
 """The contract between the runner and the analyzer image.
 
-The runner bind-mounts the downloaded artifact read-only under ``INPUT_DIR`` and an
-empty writable directory under ``OUTPUT_DIR``; the analyzer writes one
-``AnalysisReport`` JSON document to ``OUTPUT_DIR/REPORT_FILENAME`` and exits with one
-of the codes below. Anything else (no report, another exit code) is an analyzer crash.
+The runner bind-mounts the downloaded artifact read-only under ``INPUT_DIR`` and, under
+``OUTPUT_DIR``, a directory the sandbox user cannot write into that holds one empty
+``REPORT_FILENAME`` the sandbox user owns. The analyzer overwrites that file in place
+with one ``AnalysisReport`` JSON document and exits with one of the codes below.
+Anything else (no report, another exit code) is an analyzer crash.
+
+Package code runs as the same user as the analyzer: the pre-created file is the only
+thing on the runner's disk it can reach, and the container's file-size limit
+(``RLIMIT_FSIZE``) caps it, so a package cannot fill the runner's disk through the
+output mount. (Given a writable output directory, the analyzer still writes a new file
+and renames it over the report.)
 """
 
 from __future__ import annotations

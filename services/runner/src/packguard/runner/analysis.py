@@ -17,6 +17,7 @@ from packguard.common.errors import (
     AnalysisTimeout,
     AnalyzerCrashed,
     HostileArchive,
+    ResourceLimitExceeded,
 )
 from packguard.common.purl import PackageRef
 from packguard.common.report import AnalysisReport
@@ -26,11 +27,14 @@ from packguard.runner.sandbox import (
     DockerSandbox,
     SandboxLimits,
     SandboxOutcome,
+    SandboxResult,
     container_config,
 )
 
 _REPORT_MAX_BYTES = 64 * 1024 * 1024
 _SANDBOX_UID = int(contract.SANDBOX_USER.split(":")[0])
+# How Python words ENOSPC in the traceback an analyzer that died of a full disk leaves.
+_NO_SPACE = "[Errno 28] No space left on device"
 
 
 class AnalysisCancelled(Exception):
@@ -51,15 +55,22 @@ class TaskWorkspace:
     def output_dir(self) -> Path:
         return self.root / "output"
 
+    @property
+    def report_path(self) -> Path:
+        return self.output_dir / contract.REPORT_FILENAME
+
     def create(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
         self.input_dir.mkdir(parents=True, mode=0o755)
         self.output_dir.mkdir(mode=0o755)
-        # The analyzer runs as nobody and must be able to write its report here.
+        # The analyzer runs as nobody and overwrites this one file. Package code runs as
+        # nobody too: the directory stays ours so it cannot add files to this disk, and
+        # the container's file-size limit caps this one (see common.sandbox).
+        self.report_path.touch(mode=0o600)
         if os.geteuid() == 0:
-            os.chown(self.output_dir, _SANDBOX_UID, _SANDBOX_UID)
+            os.chown(self.report_path, _SANDBOX_UID, _SANDBOX_UID)
         else:
-            self.output_dir.chmod(0o777)
+            self.report_path.chmod(0o666)
 
     def remove(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
@@ -102,18 +113,36 @@ async def run_analysis(
     )
     if result.outcome is SandboxOutcome.CANCELLED:
         raise AnalysisCancelled()
+    return accepted_report(
+        result, _read_report(workspace.report_path), timeout_seconds=timeout_seconds
+    )
+
+
+def accepted_report(
+    result: SandboxResult, report: AnalysisReport | None, *, timeout_seconds: float
+) -> AnalysisReport:
+    """The report a finished container left, or the failure (raised) it means for the task."""
     if result.outcome is SandboxOutcome.TIMED_OUT:
         raise AnalysisTimeout(f"analysis exceeded {int(timeout_seconds)} s and was killed")
-    if result.oom_killed:
-        raise AnalyzerCrashed("analysis exceeded the sandbox memory limit and was killed")
-    report = _read_report(workspace.output_dir / contract.REPORT_FILENAME)
+    if result.exit_code == contract.EXIT_OK and report is not None:
+        # The analyzer finished. Whatever the kernel killed on the way (the engine flags
+        # any OOM kill in the container) was package code, and the report records it.
+        return report
     if result.exit_code == contract.EXIT_REJECTED:
         raise HostileArchive(report.error if report and report.error else "archive rejected")
-    if result.exit_code != contract.EXIT_OK or report is None:
-        raise AnalyzerCrashed(
-            f"analyzer exited {result.exit_code}: {result.output_tail[-500:]}".strip()
+    if result.oom_killed:
+        raise ResourceLimitExceeded(
+            "the sandbox ran out of memory and the analyzer itself was killed"
         )
-    return report
+    if _NO_SPACE in result.output_tail:
+        raise ResourceLimitExceeded(
+            f"the sandbox ran out of scratch space: {_excerpt(result.output_tail)}"
+        )
+    raise AnalyzerCrashed(f"analyzer exited {result.exit_code}: {_excerpt(result.output_tail)}")
+
+
+def _excerpt(output: str) -> str:
+    return output[-500:].strip()
 
 
 def _read_report(path: Path) -> AnalysisReport | None:

@@ -20,6 +20,9 @@ from packguard.runner.settings import RunnerSettings
 log = structlog.get_logger(__name__)
 
 _OUTPUT_TAIL_BYTES = 4096
+# What the engine keeps of a container's stdout/stderr on its host: the analyzer prints
+# one line, but package code can write to PID 1's stdout through /proc/1/fd/1.
+_LOG_MAX_BYTES = "1m"
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +106,14 @@ def container_config(
             "Ulimits": [
                 {"Name": "nofile", "Soft": limits.nofile[0], "Hard": limits.nofile[1]},
                 {"Name": "nproc", "Soft": limits.nproc[0], "Hard": limits.nproc[1]},
+                # No file in scratch can outgrow scratch anyway; this one caps the single
+                # file package code can reach on the runner's disk, the pre-created report.
+                {"Name": "fsize", "Soft": limits.scratch_bytes, "Hard": limits.scratch_bytes},
             ],
+            "LogConfig": {
+                "Type": "json-file",
+                "Config": {"max-size": _LOG_MAX_BYTES, "max-file": "1"},
+            },
             "AutoRemove": False,
         },
     }

@@ -31,9 +31,14 @@ class RunnerSettings(ServiceSettings):
     sandbox_memory_bytes: int = 1024 * 1024 * 1024
     sandbox_nano_cpus: int = 1_000_000_000
     sandbox_pids_limit: int = 256
-    sandbox_scratch_bytes: int = 1024 * 1024 * 1024
+    sandbox_scratch_bytes: int = 512 * 1024 * 1024
+    """The scratch tmpfs; its pages count against SANDBOX_MEMORY_BYTES, so keep it well
+    under that or a disk fill is met by the memory limit first."""
     sandbox_nofile: tuple[int, int] = (1024, 4096)
-    sandbox_nproc: tuple[int, int] = (512, 1024)
+    sandbox_nproc: tuple[int, int] = (32768, 32768)
+    """RLIMIT_NPROC counts every process of the sandbox uid on the host, across containers
+    and pods, so a low value lets one fork bomb starve its neighbours; the per-container
+    cap is SANDBOX_PIDS_LIMIT (the pids cgroup)."""
     default_timeout_minutes: int = 30
 
     claim_idle_ms: int = 60_000

@@ -3,7 +3,8 @@
 
 The format is chosen from the file's magic bytes, never its name. ``extract_archive``
 first lists the whole archive through every check without writing a byte, then extracts
-it, checking every member again against the bytes that actually come out.
+it, checking every member again against the bytes that actually come out. A path that
+appears twice is accepted only when both copies are byte-identical (``repeats.py``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from packguard.analyzer.archive.members import (
     TreeWriter,
     guarded,
 )
+from packguard.analyzer.archive.repeats import check_repeats_identical
 from packguard.analyzer.archive.tar import Compression, iter_tar_entries
 from packguard.analyzer.archive.zip import iter_zip_entries
 from packguard.analyzer.errors import UnsupportedArchive
@@ -53,6 +55,8 @@ _TAR_COMPRESSION: dict[str, Compression] = {
 class ExtractedTree:
     root: Path
     members: tuple[ArchiveMember, ...]
+    repeats: tuple[str, ...] = ()
+    """Paths the archive carried more than once, every copy byte-identical (kept once)."""
 
 
 def sniff_archive_format(path: Path) -> str:
@@ -67,18 +71,31 @@ def sniff_archive_format(path: Path) -> str:
     raise UnsupportedArchive(f"{path.name} is not a tar or zip archive")
 
 
-def _entries(path: Path, limits: ExtractLimits, filter_root: Path | None) -> Iterator[RawEntry]:
+def _entries(
+    path: Path, limits: ExtractLimits, *, with_data: bool, filter_root: Path | None = None
+) -> Iterator[RawEntry]:
     archive_format = sniff_archive_format(path)
     if archive_format == "zip":
-        return guarded(iter_zip_entries(path, limits, with_data=filter_root is not None))
+        return guarded(iter_zip_entries(path, limits, with_data=with_data))
     compression = _TAR_COMPRESSION[archive_format]
-    return guarded(iter_tar_entries(path, compression, limits, filter_root=filter_root))
+    entries = iter_tar_entries(
+        path, compression, limits, with_data=with_data, filter_root=filter_root
+    )
+    return guarded(entries)
 
 
 def list_archive(path: Path, limits: ExtractLimits) -> list[ArchiveMember]:
-    """Every member, checked, without writing anything. Raises ``ArchiveRejected``."""
+    """Every member once, checked, without writing anything. Raises ``ArchiveRejected``."""
     checker = MemberChecker(limits)
-    return [m for raw in _entries(path, limits, None) if (m := checker.admit(raw)) is not None]
+    members = [
+        member
+        for raw in _entries(path, limits, with_data=False)
+        if (member := checker.admit(raw)) is not None and not member.repeat
+    ]
+    if checker.repeats:
+        entries = _entries(path, limits, with_data=True)
+        check_repeats_identical(entries, frozenset(checker.repeats), limits)
+    return members
 
 
 def extract_archive(path: Path, destination: Path, limits: ExtractLimits) -> ExtractedTree:
@@ -87,8 +104,12 @@ def extract_archive(path: Path, destination: Path, limits: ExtractLimits) -> Ext
     checker = MemberChecker(limits)
     writer = TreeWriter(destination, limits)
     members = []
-    for raw in _entries(path, limits, destination):
+    for raw in _entries(path, limits, with_data=True, filter_root=destination):
         member = checker.admit(raw)
-        if member is not None:
+        if member is None:
+            continue
+        if member.repeat:
+            writer.check_repeat(member, raw)
+        else:
             members.append(writer.write(member, raw))
-    return ExtractedTree(destination, tuple(members))
+    return ExtractedTree(destination, tuple(members), tuple(checker.repeats))

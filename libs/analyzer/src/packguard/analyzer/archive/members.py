@@ -73,6 +73,8 @@ class RawEntry:
     detail: str = ""
     compressed_size: int | None = None
     """Known up front for zip members: lets the ratio be judged before inflating."""
+    crc32: int | None = None
+    """Zip members only: lets a repeated path be compared before inflating."""
     # Yields the member's bytes; only for files, only during extraction.
     open_data: Callable[[], Iterator[bytes]] | None = None
 
@@ -86,6 +88,9 @@ class ArchiveMember:
     size: int
     mode: int
     link_target: str | None = None
+    repeat: bool = False
+    """A second entry for a file already seen, same size and executable bit: checked to be
+    byte-identical, never written or listed again."""
 
     @property
     def is_executable(self) -> bool:
@@ -186,6 +191,9 @@ class MemberChecker:
     count: int = 0
     declared_total: int = 0
     kinds: dict[str, MemberKind] = field(default_factory=dict)
+    repeats: list[str] = field(default_factory=list)
+    """Paths of regular files the archive carries more than once (first seen first)."""
+    _shapes: dict[str, tuple[int, bool, int | None]] = field(default_factory=dict)
 
     def admit(self, raw: RawEntry) -> ArchiveMember | None:
         """The accepted member, ``None`` for the root directory entry, or raise."""
@@ -203,11 +211,29 @@ class MemberChecker:
         if raw.kind == "dir":
             return self._admit_dir(path, raw)
         if path in self.kinds:
-            raise DuplicateEntry("path appears twice in the archive", raw.name)
+            self._admit_repeat(path, raw)
+            size = self._admit_size(raw)
+            return ArchiveMember(path, "file", size, raw.mode & _PERMISSION_BITS, repeat=True)
         size = self._admit_size(raw)
         target = self._admit_link(path, raw)
         self.kinds[path] = raw.kind
+        if raw.kind == "file":
+            self._shapes[path] = _shape(raw)
         return ArchiveMember(path, raw.kind, size, raw.mode & _PERMISSION_BITS, target)
+
+    def _admit_repeat(self, path: str, raw: RawEntry) -> None:
+        """Some sdists carry a file twice (a license added by two build steps): harmless
+        when every copy is the same bytes, which the caller verifies. Any other repeat is
+        refused: the installer would keep one copy and a reviewer might read the other."""
+        first = self._shapes.get(path)
+        if raw.kind != "file" or first is None:
+            raise DuplicateEntry("path appears twice in the archive", raw.name)
+        if first != _shape(raw):
+            raise DuplicateEntry(
+                "path appears twice with a different size, executable bit or CRC", raw.name
+            )
+        if path not in self.repeats:
+            self.repeats.append(path)
 
     def _check_parents(self, path: str, name: str) -> None:
         parts = path.split("/")
@@ -256,6 +282,11 @@ class MemberChecker:
         return None
 
 
+def _shape(raw: RawEntry) -> tuple[int, bool, int | None]:
+    """What two copies of one file must share before their bytes are compared."""
+    return raw.declared_size, bool(raw.mode & 0o111), raw.crc32
+
+
 @dataclass
 class TreeWriter:
     """Writes accepted members under ``root`` and counts the bytes actually written.
@@ -289,6 +320,19 @@ class TreeWriter:
         size = self._write_file(target, member, chunks)
         return ArchiveMember(member.path, member.kind, size, member.mode, member.link_target)
 
+    def check_repeat(self, member: ArchiveMember, raw: RawEntry) -> None:
+        """A repeated entry's bytes must equal the copy already written; nothing is written."""
+        if raw.open_data is None:
+            raise MalformedArchive("file entry without data", member.path)
+        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
+        with os.fdopen(os.open(self._target(member.path), flags), "rb") as first:
+            for chunk in guarded(raw.open_data()):
+                self._count(len(chunk), member.path)
+                if first.read(len(chunk)) != chunk:
+                    raise DuplicateEntry("path appears twice with different content", member.path)
+            if first.read(1):
+                raise DuplicateEntry("path appears twice with different content", member.path)
+
     def _target(self, path: str) -> Path:
         target = self.root / path
         # Belt and braces: the checker already refused anything that could leave the root.
@@ -311,14 +355,16 @@ class TreeWriter:
         with os.fdopen(fd, "wb") as handle:
             for chunk in chunks:
                 size += len(chunk)
-                self.written += len(chunk)
                 if size > self.limits.max_file_bytes:
                     raise ArchiveTooLarge(
                         f"member exceeds {self.limits.max_file_bytes} bytes", member.path
                     )
-                if self.written > self.limits.max_total_bytes:
-                    raise ArchiveTooLarge(
-                        f"extraction exceeds {self.limits.max_total_bytes} bytes", member.path
-                    )
+                self._count(len(chunk), member.path)
                 handle.write(chunk)
         return size
+
+    def _count(self, size: int, path: str) -> None:
+        """Bytes that came out of the archive, written or compared: the total is capped."""
+        self.written += size
+        if self.written > self.limits.max_total_bytes:
+            raise ArchiveTooLarge(f"extraction exceeds {self.limits.max_total_bytes} bytes", path)

@@ -119,10 +119,16 @@ def _second_layer(info: tarfile.TarInfo, root: Path) -> None:
 
 
 def iter_tar_entries(
-    path: Path, compression: Compression, limits: ExtractLimits, *, filter_root: Path | None
+    path: Path,
+    compression: Compression,
+    limits: ExtractLimits,
+    *,
+    with_data: bool,
+    filter_root: Path | None = None,
 ) -> Iterator[RawEntry]:
-    """Entries in archive order. With ``filter_root``, data is readable and tarfile's own
-    ``data_filter`` runs as a second layer behind ``MemberChecker``."""
+    """Entries in archive order, with readable data if ``with_data``. With ``filter_root``
+    (extraction), tarfile's own ``data_filter`` runs as a second layer behind
+    ``MemberChecker``."""
     with path.open("rb") as handle:
         raw = _CountingReader(handle)
         stream = _BoundedStream(raw, _decompressor(compression, raw), limits)
@@ -136,4 +142,4 @@ def iter_tar_entries(
                 stream.current = info.name
                 if filter_root is not None:
                     _second_layer(info, filter_root)
-                yield _raw_entry(tar, info, filter_root is not None)
+                yield _raw_entry(tar, info, with_data)

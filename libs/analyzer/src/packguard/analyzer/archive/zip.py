@@ -143,7 +143,13 @@ def _raw_entry(
     _check_method(info)
     opener = (lambda: _inflate(handle, info, start, limits)) if with_data else None
     return RawEntry(
-        name, "file", info.file_size, mode, compressed_size=info.compress_size, open_data=opener
+        name,
+        "file",
+        info.file_size,
+        mode,
+        compressed_size=info.compress_size,
+        crc32=info.CRC,
+        open_data=opener,
     )
 
 

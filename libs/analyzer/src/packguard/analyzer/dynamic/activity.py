@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 
 from packguard.analyzer.dynamic import dns_messages
+from packguard.analyzer.dynamic.limits import LimitHit
 from packguard.analyzer.dynamic.process_tree import ProcessTree, ToolingShape
 from packguard.analyzer.dynamic.sockets import (
     SocketAddress,
@@ -152,6 +153,8 @@ class Activity:
     tls: list[TlsSeen] = field(default_factory=list)
     raw_payloads: list[bytes] = field(default_factory=list, repr=False)
     """Other bytes sent to a listener or over a socket (capped): searched for bait."""
+    limits: list[LimitHit] = field(default_factory=list)
+    """Sandbox limits the phase ran into (sampled around it, not read from the trace)."""
     syscalls: int = 0
     quiet_reads: int = 0
     overflow: int = 0

@@ -13,6 +13,7 @@ excerpts. Comment lines set the replay's context and add what the sinkhole recor
     # host-programs: python[0-9.]*   (the tooling that runs the package's code)
     # bait-seed: fixture        (the seed of the bait values a trace may send)
     # sinkhole: dns NAME QTYPE | http PORT METHOD HOST PATH | tls PORT SERVER_NAME
+    # limit: memory|processes|disk DETAIL   (a limit the phase ran into, as sampled)
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from packguard.analyzer.dynamic.activity import (
     TraceScope,
 )
 from packguard.analyzer.dynamic.bait import bait_for
+from packguard.analyzer.dynamic.limits import RESOURCES, LimitHit
 from packguard.analyzer.dynamic.matching import DynamicHit, DynamicMatch, match_observations
 from packguard.analyzer.dynamic.observations import PhaseContext, observe
 from packguard.analyzer.dynamic.strace import parse_lines
@@ -43,7 +45,7 @@ TRACE_SUFFIX = ".strace"
 DEFAULT_HOME = "/sandbox/scratch/home"
 REPLAY_SEED = "fixture"
 _DIRECTIVE = re.compile(
-    r"^#\s*(phase|package|tooling-depth|host-programs|bait-seed|home|sinkhole):\s*([^#]+)"
+    r"^#\s*(phase|package|tooling-depth|host-programs|bait-seed|home|sinkhole|limit):\s*([^#]+)"
 )
 _MAX_REPLAY_BYTES = 4 << 20
 
@@ -87,8 +89,8 @@ def replay(lines: Sequence[str], rules: Sequence[tuple[str, DynamicMatch]]) -> l
     records: list[tuple[int, list[str]]] = []
     for number, line in enumerate(lines, start=1):
         directive = _DIRECTIVE.match(line)
-        if directive and directive[1] == "sinkhole":
-            records.append((number, directive[2].split()))
+        if directive and directive[1] in {"sinkhole", "limit"}:
+            records.append((number, [directive[1], *directive[2].split()]))
         elif directive:
             settings.setdefault(directive[1], []).append(directive[2].strip())
     scope = TraceScope(
@@ -99,8 +101,11 @@ def replay(lines: Sequence[str], rules: Sequence[tuple[str, DynamicMatch]]) -> l
     for event in parse_lines(lines):
         builder.add(event)
     activity = builder.finish()
-    for number, fields in records:
-        _add_record(activity, number, fields)
+    for number, (kind, *fields) in records:
+        if kind == "limit":
+            _add_limit(activity, number, fields)
+        else:
+            _add_record(activity, number, fields)
     home = Path(settings.get("home", [DEFAULT_HOME])[0])
     context = PhaseContext(
         phase=settings.get("phase", ["install"])[0],
@@ -108,6 +113,13 @@ def replay(lines: Sequence[str], rules: Sequence[tuple[str, DynamicMatch]]) -> l
         package_paths=tuple(settings.get("package", ())),
     )
     return match_observations(rules, observe(activity, context))
+
+
+def _add_limit(activity: Activity, line: int, fields: list[str]) -> None:
+    """``RESOURCE DETAIL...``: what ``dynamic.limits`` would have sampled."""
+    resource = next((r for r in RESOURCES if fields and fields[0] == r), None)
+    if resource is not None:
+        activity.limits.append(LimitHit(resource, " ".join(fields[1:]), line))
 
 
 def _add_record(activity: Activity, line: int, fields: list[str]) -> None:

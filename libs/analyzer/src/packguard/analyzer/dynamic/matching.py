@@ -4,7 +4,7 @@
 
     match:
       any_of:                 # a hit for every observation matching one pattern
-        - event: file         # process | file | connect | dns | http | tls | sent
+        - event: file         # process | file | connect | dns | http | tls | sent | limit
           bait: true
           access: [read, list]
     match:
@@ -14,10 +14,10 @@
 
 Pattern fields (all optional but ``event``): ``phases`` (install, import), ``programs``
 (regexes matched against the whole program name), ``subject`` (regexes searched in the
-path, command line, address or host; paths under HOME read ``~/...``), ``access``
-(read, write, delete, list), and the flags ``bait``, ``ok``, ``package_spawned``,
-``dropped``, ``outside``, ``remote``. An ``all_of`` hit is placed on the observation
-that completed it.
+path, command line, address, host or limit (memory, processes, disk); paths under HOME
+read ``~/...``), ``access`` (read, write, delete, list), and the flags ``bait``, ``ok``,
+``package_spawned``, ``dropped``, ``outside``, ``remote``. An ``all_of`` hit is placed
+on the observation that completed it.
 """
 
 from __future__ import annotations

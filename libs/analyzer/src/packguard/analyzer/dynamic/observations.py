@@ -15,8 +15,8 @@ from typing import Literal
 from packguard.analyzer.dynamic.activity import Activity, FileAccess, NetworkAttempt, ProcessRun
 from packguard.analyzer.dynamic.bait import Bait
 
-Kind = Literal["process", "file", "connect", "dns", "http", "tls", "sent"]
-KINDS: tuple[Kind, ...] = ("process", "file", "connect", "dns", "http", "tls", "sent")
+Kind = Literal["process", "file", "connect", "dns", "http", "tls", "sent", "limit"]
+KINDS: tuple[Kind, ...] = ("process", "file", "connect", "dns", "http", "tls", "sent", "limit")
 _SNIPPET_CHARS = 200
 # Writes here are the runtime's business or scratch space every tool may use (droppers
 # staging in /tmp are caught when they run what they wrote).
@@ -88,6 +88,9 @@ def observe(activity: Activity, context: PhaseContext) -> list[Observation]:
     for payload in activity.raw_payloads:
         if context.bait.tokens_in(payload):
             found.append(_sent(context, "send", f"bait sent: {payload[:80]!r}", None))
+    for hit in activity.limits:
+        text = _cap(f"{hit.resource} limit: {hit.detail}")
+        found.append(Observation("limit", context.phase, hit.syscall, text, hit.resource, hit.line))
     return found
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from typing import Literal
 
 from packguard.analyzer.dynamic.activity import Activity, TraceScope
 from packguard.analyzer.dynamic.bait import Bait, plant_bait
+from packguard.analyzer.dynamic.limits import CGROUP_ROOT, LimitProbe, limit_hits, mount_points
 from packguard.analyzer.dynamic.observations import PhaseContext
 from packguard.analyzer.dynamic.sinkhole import Sinkhole, SinkholeConfig, SinkholeLog
 from packguard.analyzer.dynamic.stubs import write_stubs
@@ -28,6 +30,7 @@ from packguard.analyzer.ecosystems import (
     Step,
     Workspace,
 )
+from packguard.analyzer.ecosystems.pypi import BUILD_BACKENDS_DIR
 
 HOOKS_DIR = Path(__file__).parent / "hooks"
 # Set by the analyzer image: the dynamic phases run package code, so only there.
@@ -60,6 +63,7 @@ RUNTIME_PREFIXES = (
     "/proc/thread-self/",
     "/sys/",
     "/dev/",
+    f"{BUILD_BACKENDS_DIR}/",
 )
 PhaseStatus = Literal["ok", "skipped", "failed", "timeout"]
 
@@ -72,6 +76,8 @@ class DynamicSettings:
     """How long a loaded package's own timers and threads may still run."""
     sinkhole: SinkholeConfig = field(default_factory=SinkholeConfig)
     hooks: Path = HOOKS_DIR
+    cgroup_root: Path = CGROUP_ROOT
+    """Where the container's limit counters are (see ``dynamic.limits``)."""
 
 
 @dataclass
@@ -120,11 +126,14 @@ def run_dynamic(
     session = _Session(
         PHASES[ecosystem], settings, Sinkhole(settings.sinkhole), write_stubs(scratch / "stubs")
     )
+    # Every place package code may fill: scratch, and the container's /tmp and /dev/shm.
+    places = (scratch, Path(tempfile.gettempdir()), Path("/dev/shm"))  # noqa: S108
+    probe = LimitProbe(mount_points(places), settings.cgroup_root)
     try:
         session.sinkhole.start()
         for index, (artifact, tree) in enumerate(artifacts):
             workspace = session.workspace(artifact, tree, scratch / f"dynamic-{index}", home)
-            outcome.phases += session.run_artifact(workspace, outcome)
+            outcome.phases += session.run_artifact(workspace, outcome, probe)
             outcome.stand_ins += _stand_ins(workspace.standin_log, outcome.stand_ins)
     finally:
         outcome.notes += session.sinkhole.stop().notes
@@ -156,7 +165,9 @@ class _Session:
             settle_seconds=self.settings.settle_seconds,
         )
 
-    def run_artifact(self, workspace: Workspace, outcome: DynamicOutcome) -> list[PhaseOutcome]:
+    def run_artifact(
+        self, workspace: Workspace, outcome: DynamicOutcome, probe: LimitProbe
+    ) -> list[PhaseOutcome]:
         name, settings = workspace.artifact.name, self.settings
         paths = tuple(str(p) for p in (*self.adapter.package_paths(workspace), workspace.root))
         install_context = PhaseContext("install", outcome.bait, paths)
@@ -174,10 +185,13 @@ class _Session:
         quiet = (*RUNTIME_PREFIXES, str(settings.hooks), str(self.stubs), *paths)
         scope = TraceScope(quiet_prefixes=quiet)
         env = _base_env(workspace, outcome.bait)
+        before = probe.sample()
         install = _run_phase(install_steps, install_context, scope, env, settings.install_timeout)
+        install.activity.limits += limit_hits(before, after := probe.sample())
         _absorb(install, self.sinkhole.take(), outcome)
         import_steps = self.adapter.import_steps(workspace, installed=install.status == "ok")
         loaded = _run_phase(import_steps, import_context, scope, env, settings.import_timeout)
+        loaded.activity.limits += limit_hits(after, probe.sample())
         _absorb(loaded, self.sinkhole.take(), outcome)
         install.artifact = loaded.artifact = name
         return [install, loaded]
@@ -250,6 +264,7 @@ def _merge(into: Activity, other: Activity) -> None:
     into.http += other.http
     into.tls += other.tls
     into.raw_payloads += other.raw_payloads
+    into.limits += other.limits
     into.syscalls += other.syscalls
     into.quiet_reads += other.quiet_reads
     into.overflow += other.overflow

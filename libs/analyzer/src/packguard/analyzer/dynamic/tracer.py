@@ -16,6 +16,7 @@ import contextlib
 import dataclasses
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import threading
@@ -29,6 +30,10 @@ from packguard.analyzer.dynamic.strace import ProcessExit, StraceParser
 from packguard.analyzer.ecosystems.base import Step
 
 STRACE = "strace"
+# The step runs as the OOM killer's first choice (choom, util-linux): a memory bomb in
+# package code takes itself down rather than the analyzer (PID 1), and the report says
+# so. Package code may lower its score back to the analyzer's, never below it.
+OOM_FIRST = ("choom", "-n", "1000", "--")
 # What rules read: programs run, files opened/created/removed, sockets used.
 TRACED_SYSCALLS = (
     "execve,execveat,fork,vfork,clone,clone3,"
@@ -106,7 +111,7 @@ def run_traced(
     )
     try:
         process = subprocess.Popen(
-            strace_command(step, write_fd),
+            [*(OOM_FIRST if shutil.which(OOM_FIRST[0]) else ()), *strace_command(step, write_fd)],
             cwd=step.cwd,
             env={**base_env, **step.env},
             stdin=subprocess.DEVNULL,

@@ -2,8 +2,12 @@
 
 ``pip install --no-deps --no-build-isolation --no-index`` runs exactly what installing the
 artifact runs (an sdist's ``setup.py`` or build backend; nothing for a wheel) and nothing
-else. The venv sees the system's setuptools and wheel (``--system-site-packages``), which
-is what ``--no-build-isolation`` builds with, and carries the stand-in hook as a ``.pth``.
+else. ``--no-build-isolation`` builds with what the venv can import: the image's pinned
+build backends (``BUILD_BACKENDS_DIR``: setuptools, hatchling, flit-core, poetry-core,
+pdm-backend, setuptools-scm..., put on the venv's path by a ``.pth``), then the system's
+(``--system-site-packages``). Isolation would need an index to fetch ``build-system.requires``
+from, would refuse versions other than those asked for, and would hide the stand-in hook,
+which the venv carries as a ``.pth`` too.
 The import phase imports the top-level modules the installed ``RECORD`` lists, or, when
 the build failed, those found in the sdist's own tree.
 """
@@ -20,6 +24,10 @@ from packguard.analyzer.ecosystems.base import PhaseSetupError, Step, Workspace
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 STANDIN_MODULE = "_packguard_standins"
+BUILD_BACKENDS_DIR = "/opt/packguard-backends"
+"""Where the analyzer image installs the build backends (libs/analyzer/image/Dockerfile)."""
+BUILD_BACKENDS_ENV = "PACKGUARD_BUILD_BACKENDS"
+SOURCE_DATE_EPOCH = "315532800"  # 1980-01-01, the earliest date a zip holds
 MAX_MODULES = 20
 PYTHON = r"python[0-9.]*"
 _VENV_TIMEOUT_SECONDS = 60
@@ -60,6 +68,9 @@ class PypiPhases:
         if done.returncode != 0:
             raise PhaseSetupError(f"cannot create the venv: {done.stderr.strip()[-300:]}")
         site = site_packages(venv)
+        backends = Path(os.environ.get(BUILD_BACKENDS_ENV, BUILD_BACKENDS_DIR))
+        if backends.is_dir():  # in the image; elsewhere pip builds with what the system has
+            (site / "_packguard_backends.pth").write_text(f"{backends}\n", encoding="utf-8")
         shutil.copyfile(workspace.hooks / "standins.py", site / f"{STANDIN_MODULE}.py")
         (site / f"{STANDIN_MODULE}.pth").write_text(
             f"import {STANDIN_MODULE}; {STANDIN_MODULE}.install_from_env()\n", encoding="utf-8"
@@ -71,6 +82,10 @@ class PypiPhases:
         env = {
             "PIP_CONFIG_FILE": os.devnull,
             "PYTHONDONTWRITEBYTECODE": "1",
+            # Wheels are zips, which cannot date files before 1980: sdists whose members
+            # say 1970 (reproducible builds zero them) only build when backends (flit,
+            # setuptools) take the date from here instead.
+            "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH,
             # setup.py runs from pip's build dir under TMPDIR
             "PACKGUARD_STANDIN_ROOTS": str(workspace.tmp),
         }

@@ -5,11 +5,13 @@
 // with MODULE_NOT_FOUND, and the requiring file lives under one of the package roots
 // (PACKGUARD_STANDIN_ROOTS, ':'-separated), a permissive dummy is returned instead and its
 // name appended to PACKGUARD_STANDIN_LOG. Node's built-ins are never stood in for.
+// ES modules get the same through the loader hooks of standins_esm.mjs, registered here.
 'use strict';
 
 const Module = require('module');
 const fs = require('fs');
 const path = require('path');
+const { pathToFileURL } = require('url');
 
 const roots = (process.env.PACKGUARD_STANDIN_ROOTS || '')
   .split(path.delimiter)
@@ -72,6 +74,12 @@ function standIn(name) {
 }
 
 if (roots.length > 0) {
+  // The ES-module hooks build their stand-ins with this factory, on this thread.
+  Object.defineProperty(globalThis, Symbol.for('packguard.standIn'), { value: standIn });
+  if (typeof Module.register === 'function') {
+    const hooks = pathToFileURL(path.join(__dirname, 'standins_esm.mjs')).href;
+    Module.register(hooks, { data: { roots, log: logPath } });
+  }
   const load = Module._load;
   Module._load = function loadOrStandIn(request, parent, isMain) {
     try {
