@@ -13,7 +13,7 @@ DEV_TOOLS := pytest pytest-asyncio pytest-timeout mypy ruff import-linter hypoth
              kubernetes-validate schemathesis celery "psycopg[binary]" py-spy
 PURL ?=
 
-.PHONY: help venv up down logs status analyze test lint typecheck unit images k8s-test chaos
+.PHONY: help venv up down logs status analyze test lint typecheck unit images k8s-test chaos bench
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ images: venv  ## build the analyzer and the four service images in the local eng
 .PHONY: dr-drill
 dr-drill: venv  ## back up PostgreSQL to S3, restore it into a fresh server, compare
 	$(BIN)/python -m packguard.devstack.dr_drill
+
+bench: venv  ## every benchmark; a summary table, bench/results/latest.json, docs/img/bench_*.png
+	$(BIN)/python -m bench
 
 chaos: venv  ## kill and restart every part under load; ends "chaos: ... lost=0 duplicated=0"
 	$(BIN)/python -m bench.chaos
