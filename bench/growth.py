@@ -35,7 +35,7 @@ from uuid import uuid4
 
 import redis.asyncio as redis
 
-from packguard.common import keys
+from packguard.common import keys, lua
 from packguard.common.messages import TaskMessage, encode_message
 from packguard.common.streams import ConsumerOptions, Delivery, StreamConsumer, ensure_group
 from packguard.devstack import connection_env, start_stack, stop_stack
@@ -70,10 +70,10 @@ def _task() -> TaskMessage:
     )
 
 
-async def _fill(client: redis.Redis, queues: TaskQueues, count: int) -> None:
+async def _fill(client: redis.Redis, count: int) -> None:
     """``count`` more tasks on the ready stream and in the delayed set, via the scripts."""
-    ready = client.register_script(_script_source(queues, "_enqueue_ready"))
-    delayed = client.register_script(_script_source(queues, "_schedule_delayed"))
+    ready = client.register_script(lua.ENQUEUE_READY)
+    delayed = client.register_script(lua.SCHEDULE_DELAYED)
     release_ms = int(FAR_FUTURE.timestamp() * 1000)
     stream = NAMES.ready_stream
     done = 0
@@ -95,11 +95,6 @@ async def _fill(client: redis.Redis, queues: TaskQueues, count: int) -> None:
                 )
             await pipe.execute()
         done += batch
-
-
-def _script_source(queues: TaskQueues, attribute: str) -> str:
-    script: Any = getattr(queues, attribute)
-    return str(script.script)
 
 
 async def _timed(samples: int, operation: Callable[[], Awaitable[object]]) -> dict[str, float]:
@@ -241,7 +236,7 @@ async def run(sizes: list[int], samples: int) -> dict[str, Any]:
         filled = int(await client.xlen(NAMES.ready_stream))
         for size in sizes:
             started = time.monotonic()
-            await _fill(client, queues, size - filled)
+            await _fill(client, size - filled)
             fill_seconds = time.monotonic() - started
             filled = int(await client.xlen(NAMES.ready_stream))
             row = {"backlog": size, "fill_seconds": round(fill_seconds, 1)}
