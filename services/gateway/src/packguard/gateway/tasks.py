@@ -192,9 +192,26 @@ async def find_completed(
     )
 
 
+def _new_row(task: NewTask) -> tuple[Any, ...]:
+    """$1..$11 of a new task row, shared by ``insert_task`` and ``submit``."""
+    package = task.package
+    return (
+        uuid4(),
+        task.api_key_id,
+        package.purl,
+        package.ecosystem.value,
+        package.name,
+        package.version,
+        task.priority,
+        task.timeout_minutes,
+        task.idempotency_key,
+        task.not_before,
+        task.created_at,
+    )
+
+
 async def insert_task(pool: asyncpg.Pool, task: NewTask) -> TaskRecord:
     """Insert a ``pending`` task; raise DuplicateInFlight or DuplicateIdempotencyKey."""
-    package = task.package
     try:
         with translated_db_errors():
             row = await pool.fetchrow(
@@ -202,17 +219,7 @@ async def insert_task(pool: asyncpg.Pool, task: NewTask) -> TaskRecord:
                 " status, attempts, timeout_minutes, idempotency_key, not_before, created_at,"
                 " updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0, $8, $9, $10,"
                 " $11, $11) RETURNING *",
-                uuid4(),
-                task.api_key_id,
-                package.purl,
-                package.ecosystem.value,
-                package.name,
-                package.version,
-                task.priority,
-                task.timeout_minutes,
-                task.idempotency_key,
-                task.not_before,
-                task.created_at,
+                *_new_row(task),
             )
     except asyncpg.UniqueViolationError as exc:
         if exc.constraint_name == "tasks_idempotency":
@@ -226,24 +233,8 @@ async def submit(
 ) -> tuple[str, TaskRecord] | None:
     """Dedup, cache or insert in one statement: (outcome, record), or None after losing
     a race (see ``_SUBMIT``)."""
-    package = task.package
     with translated_db_errors():
-        row = await pool.fetchrow(
-            _SUBMIT,
-            uuid4(),
-            task.api_key_id,
-            package.purl,
-            package.ecosystem.value,
-            package.name,
-            package.version,
-            task.priority,
-            task.timeout_minutes,
-            task.idempotency_key,
-            task.not_before,
-            task.created_at,
-            analyzer_version,
-            force,
-        )
+        row = await pool.fetchrow(_SUBMIT, *_new_row(task), analyzer_version, force)
     return None if row is None else (row["outcome"], _record(row))
 
 
