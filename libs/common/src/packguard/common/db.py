@@ -27,6 +27,11 @@ def translated_db_errors() -> Iterator[None]:
         asyncpg.exceptions.ConnectionDoesNotExistError,
         asyncpg.exceptions.CannotConnectNowError,
         asyncpg.exceptions.InterfaceError,
+        # A server restart: sessions are ended (57P01/57P02) and a connection caught
+        # mid-operation is left in a state asyncpg refuses to use (seen in the chaos run).
+        asyncpg.exceptions.AdminShutdownError,
+        asyncpg.exceptions.CrashShutdownError,
+        asyncpg.exceptions.InternalClientError,
         TimeoutError,
     ) as exc:
         raise DependencyUnavailable(f"database unavailable: {exc}") from exc
