@@ -88,7 +88,7 @@ def _secrets(key: str, storage_settings: StorageSettings) -> dict[str, str]:
     assert s3_secret is not None
     found = {
         "api key": key,
-        "api key secret part": key.rsplit("_", 1)[1],
+        "api key secret part": key.split("_", 2)[2],  # the secret may hold "_" itself
         "database password": DATABASE_PASSWORD,
         "s3 secret": s3_secret.get_secret_value(),
     }
@@ -169,7 +169,7 @@ async def test_api_keys_are_stored_as_sha256_hashes_only(
 
     assert row is not None
     assert row["key_hash"] == hashlib.sha256(key.encode()).hexdigest()
-    secret_part = key.rsplit("_", 1)[1]
+    secret_part = key.split("_", 2)[2]
     assert not any(secret_part in str(value) for value in row.values())
 
 
