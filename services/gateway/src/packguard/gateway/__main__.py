@@ -6,6 +6,7 @@ import asyncio
 import signal
 
 import structlog
+import uvloop
 from aiohttp import web
 
 from packguard.common.db import apply_migrations, create_pool
@@ -52,7 +53,7 @@ def main() -> None:
     configure_logging(settings.service_name, settings.log_level)
     configure_tracing(settings.service_name)
     log.info("config_loaded", **settings.redacted())
-    asyncio.run(serve(settings))
+    uvloop.run(serve(settings))
 
 
 if __name__ == "__main__":

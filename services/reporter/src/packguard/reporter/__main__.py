@@ -7,6 +7,7 @@ import contextlib
 import signal
 
 import structlog
+import uvloop
 from prometheus_client import CollectorRegistry
 
 from packguard.common.db import apply_migrations, create_pool
@@ -53,7 +54,7 @@ async def serve(settings: ReporterSettings, storage: StorageSettings) -> None:
 
 
 def main() -> None:
-    asyncio.run(serve(ReporterSettings(), StorageSettings()))
+    uvloop.run(serve(ReporterSettings(), StorageSettings()))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from pathlib import Path
 import aiodocker
 import aiohttp
 import structlog
+import uvloop
 from prometheus_client import CollectorRegistry
 
 from packguard.common.health import serve_health
@@ -83,4 +84,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    uvloop.run(main())

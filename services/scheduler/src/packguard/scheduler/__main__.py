@@ -7,6 +7,7 @@ import contextlib
 import signal
 
 import structlog
+import uvloop
 from prometheus_client import CollectorRegistry
 
 from packguard.common.db import apply_migrations, create_pool
@@ -49,7 +50,7 @@ async def serve(settings: SchedulerSettings) -> None:
 
 
 def main() -> None:
-    asyncio.run(serve(SchedulerSettings()))
+    uvloop.run(serve(SchedulerSettings()))
 
 
 if __name__ == "__main__":
