@@ -5,7 +5,8 @@
 Runs each benchmark script as its own process (each starts and stops its own loopback
 stack), in this order: the control plane against Celery and the bare redis-py ceiling,
 the gateway alone, the backlog growth, the per-phase analysis times of real packages,
-and detection on the labelled corpus. Then it gathers their JSON results into
+the same packages' stages through the whole pipeline, and detection on the labelled
+corpus. Then it gathers their JSON results into
 bench/results/latest.json (with the machine, its load and the commit), prints one
 summary table and draws the charts docs/performance.md shows (docs/img/bench_*.png).
 ``--quick`` shrinks every run (fewer tasks, smaller backlogs, fewer packages) to check
@@ -65,6 +66,13 @@ BENCHES = (
         ("--count", "40"),
         ("--count", "4", "--baseline-runs", "2"),
         "analysis_durations.json",
+    ),
+    Bench(
+        "analysis_pipeline",
+        "bench.analysis_pipeline",
+        ("--count", "10"),
+        ("--count", "2"),
+        "analysis_pipeline.json",
     ),
     Bench("detection", "bench.detection", ("--real", "--guarddog"), (), "detection.json"),
 )

@@ -94,16 +94,16 @@ async def _never() -> bool:
     return False
 
 
-def _phase_seconds(report: AnalysisReport, names: Sequence[str]) -> float:
+def phase_seconds(report: AnalysisReport, names: Sequence[str]) -> float:
     return sum(phase.duration_ms for phase in report.phases if phase.name in names) / 1000
 
 
 def measured_from(item: Input, report: AnalysisReport, created: float, total: float) -> Measured:
     """Splits ``total`` (seconds from creation at wall time ``created``) by the report."""
     start = report.started_at.timestamp() - created if report.started_at else None
-    static = _phase_seconds(report, STATIC_PHASES)
-    install = _phase_seconds(report, ("install",))
-    loaded = _phase_seconds(report, ("import",))
+    static = phase_seconds(report, STATIC_PHASES)
+    install = phase_seconds(report, ("install",))
+    loaded = phase_seconds(report, ("import",))
     known = (start or 0.0) + static + install + loaded
     return Measured(
         item.ecosystem,

@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,9 @@ import asyncpg
 import psycopg
 from celery import Celery
 from celery.signals import worker_process_init
+
+from bench.pacing import paced_blocking
+from bench.polling import wait_for_count
 
 REPO = Path(__file__).resolve().parent.parent
 QUEUE = "packguard-bench-peer"
@@ -73,24 +77,50 @@ def record(task_id: str, purl: str, enqueued_at: float) -> None:
     connection.execute(_INSERT, (task_id, purl, enqueued_at))
 
 
-def _enqueue(count: int, prefix: str) -> None:
+_LATENCY = """
+SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY d) AS p50,
+       percentile_cont(0.99) WITHIN GROUP (ORDER BY d) AS p99
+FROM (SELECT extract(epoch FROM stored_at - enqueued_at) AS d FROM peer_results
+      WHERE purl LIKE $1 || '%') s
+"""
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """The paced run: ``tasks`` submitted open loop at ``rate`` per second."""
+
+    tasks: int
+    rate: float
+
+    def summary(self, p50_ms: float, p99_ms: float) -> dict[str, float]:
+        return {"paced_rate": self.rate, "paced_p50_ms": p50_ms, "paced_p99_ms": p99_ms}
+
+
+def _enqueue(count: int, prefix: str, rate: float | None = None) -> None:
     with app.producer_or_acquire() as producer:
-        for i in range(count):
+
+        def send(i: int) -> None:
             record.apply_async(
-                args=(str(uuid.uuid4()), f"pkg:npm/{prefix}-{i}@1.0.0", time.time()),
-                producer=producer,
+                args=(str(uuid.uuid4()), f"{prefix}{i}@1.0.0", time.time()), producer=producer
             )
 
+        if rate is None:
+            for i in range(count):
+                send(i)
+        else:
+            paced_blocking(send, count=count, rate=rate)
 
-async def _wait_rows(pool: asyncpg.Pool, count: int, limit_seconds: float) -> None:
-    deadline = time.monotonic() + limit_seconds
-    done = 0
-    while time.monotonic() < deadline:
-        done = await pool.fetchval("SELECT count(*) FROM peer_results")
-        if done >= count:
-            return
-        await asyncio.sleep(0.05)
-    raise TimeoutError(f"celery stored only {done}/{count} rows")
+
+async def _wait_rows(pool: asyncpg.Pool, prefix: str, count: int, limit_seconds: float) -> None:
+    query = "SELECT count(*) FROM peer_results WHERE purl LIKE $1 || '%'"
+    await wait_for_count(
+        pool, query, prefix, count=count, limit_seconds=limit_seconds, what="celery rows"
+    )
+
+
+async def _latency_ms(pool: asyncpg.Pool, prefix: str) -> tuple[float, float]:
+    row = await pool.fetchrow(_LATENCY, prefix)
+    return round(float(row["p50"]) * 1000, 1), round(float(row["p99"]) * 1000, 1)
 
 
 async def _start_worker(env: dict[str, str], workers: int, log: Path) -> asyncio.subprocess.Process:
@@ -156,29 +186,34 @@ class CeleryPeer:
         await self._pool.execute("TRUNCATE peer_results")
         self._process = await _start_worker(self._env, self._workers, self._log)
         # Ready once a first task has gone through (connections and children are up).
-        await asyncio.to_thread(_enqueue, 1, "warm")
-        await _wait_rows(self._pool, 1, limit_seconds=60)
+        await asyncio.to_thread(_enqueue, 1, "pkg:npm/warm-")
+        await _wait_rows(self._pool, "pkg:npm/warm-", 1, limit_seconds=60)
         await self._pool.execute("TRUNCATE peer_results")
 
     async def measure(self, tasks: int) -> dict[str, Any]:
         assert self._pool is not None
+        prefix = f"pkg:npm/peer-{self._workers}-"
         started = time.monotonic()
-        producer = threading.Thread(target=_enqueue, args=(tasks, f"peer-{self._workers}"))
+        producer = threading.Thread(target=_enqueue, args=(tasks, prefix))
         producer.start()
-        await _wait_rows(self._pool, tasks, limit_seconds=600)
+        await _wait_rows(self._pool, prefix, tasks, limit_seconds=600)
         elapsed = time.monotonic() - started
         producer.join()
-        latency = await self._pool.fetchrow(
-            "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY d) AS p50,"
-            " percentile_cont(0.99) WITHIN GROUP (ORDER BY d) AS p99 FROM"
-            " (SELECT extract(epoch FROM stored_at - enqueued_at) AS d FROM peer_results) s"
-        )
+        p50, p99 = await _latency_ms(self._pool, prefix)
         return {
             "seconds": round(elapsed, 2),
             "tasks_per_second": round(tasks / elapsed, 1),
-            "p50_ms": round(float(latency["p50"]) * 1000, 1),
-            "p99_ms": round(float(latency["p99"]) * 1000, 1),
+            "p50_ms": p50,
+            "p99_ms": p99,
         }
+
+    async def measure_paced(self, pacing: Pacing) -> dict[str, float]:
+        """Submit → stored latency at an offered rate the worker keeps up with."""
+        assert self._pool is not None
+        prefix = f"pkg:npm/peer-paced-{self._workers}-"
+        await asyncio.to_thread(_enqueue, pacing.tasks, prefix, pacing.rate)
+        await _wait_rows(self._pool, prefix, pacing.tasks, limit_seconds=120)
+        return pacing.summary(*await _latency_ms(self._pool, prefix))
 
     async def stop(self) -> None:
         if self._process is not None:

@@ -13,8 +13,12 @@ For each runner count, on one fresh loopback Redis/PostgreSQL/S3:
 - celery: Celery on the same Redis, prefork concurrency = runners, each task storing a
   result row in the same PostgreSQL.
 
-Latency is submit → recorded (the row's last update). Prints a table with the RSS of
-each service idle and at its peak under load, and writes bench/results/control_plane.json.
+Latency is submit → recorded (the row's last update), measured twice: in the throughput
+run, where it is mostly the backlog of 2,000 tasks submitted at once, and in a paced run
+(``--paced-tasks`` at ``--paced-rate`` per second, open loop, below every system's
+capacity), where it is the time a task takes through an unloaded pipeline. Prints a
+table with the RSS of each service idle and at its peak under load, and writes
+bench/results/control_plane.json.
 """
 
 from __future__ import annotations
@@ -27,11 +31,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import asyncpg
 import redis.asyncio as redis
 
-from bench.celery_peer import CeleryPeer
+from bench.celery_peer import CeleryPeer, Pacing
 from bench.http_load import run_load
+from bench.pacing import paced
+from bench.polling import wait_for_count
 from bench.process_stats import snapshot, watched
 from bench.profiling import py_spy
 from packguard.common.db import apply_migrations, create_pool
@@ -43,15 +50,36 @@ CONCURRENCY = 64
 RUNNER_CONCURRENCY = "8"
 
 
-async def _wait_completed(pool: asyncpg.Pool, count: int, limit_seconds: float) -> None:
-    deadline = time.monotonic() + limit_seconds
-    done = 0
-    while time.monotonic() < deadline:
-        done = await pool.fetchval("SELECT count(*) FROM tasks WHERE status = 'completed'")
-        if done >= count:
-            return
-        await asyncio.sleep(0.05)
-    raise TimeoutError(f"only {done}/{count} tasks completed")
+_LATENCY = """
+SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY d) AS p50,
+       percentile_cont(0.99) WITHIN GROUP (ORDER BY d) AS p99
+FROM (SELECT extract(epoch FROM updated_at - created_at) AS d FROM tasks
+      WHERE purl LIKE $1 || '%') s
+"""
+
+
+async def _wait_completed(pool: asyncpg.Pool, prefix: str, count: int) -> None:
+    query = "SELECT count(*) FROM tasks WHERE status = 'completed' AND purl LIKE $1 || '%'"
+    await wait_for_count(
+        pool, query, prefix, count=count, limit_seconds=600, what="tasks completed"
+    )
+
+
+async def _latency_ms(pool: asyncpg.Pool, prefix: str) -> tuple[float, float]:
+    row = await pool.fetchrow(_LATENCY, prefix)
+    return round(float(row["p50"]) * 1000, 1), round(float(row["p99"]) * 1000, 1)
+
+
+async def _submit_paced(url: str, key: str, prefix: str, pacing: Pacing) -> None:
+    async with aiohttp.ClientSession(url, headers={"X-API-Key": key}) as session:
+
+        async def submit(index: int) -> None:
+            body = {"purl": f"{prefix}{index}@1.0.0"}
+            async with session.post("/api/v1/analyze/", json=body) as response:
+                if response.status != 202:
+                    raise RuntimeError(f"paced submit answered {response.status}")
+
+        await paced(submit, count=pacing.tasks, rate=pacing.rate)
 
 
 def _server_pids(stack: RunningStack) -> dict[str, int]:
@@ -65,6 +93,7 @@ async def _packguard(
     root: Path,
     runners: int,
     tasks: int,
+    pacing: Pacing,
     profile: Path | None,
 ) -> dict[str, Any]:
     pool = await create_pool(env["DATABASE_URL"], max_size=2)
@@ -80,7 +109,8 @@ async def _packguard(
     try:
         pids = {s.name: s.process.pid for s in pipeline.services if s.process is not None}
         idle = snapshot(pids)
-        purls = [f"pkg:npm/bench-{runners}-{i}@1.0.0" for i in range(tasks)]
+        prefix = f"pkg:npm/bench-{runners}-"
+        purls = [f"{prefix}{i}@1.0.0" for i in range(tasks)]
         started = time.monotonic()
         profiled = py_spy(pids, profile and profile / f"r{runners}")
         async with watched({**pids, **servers}) as usage, profiled:
@@ -94,13 +124,13 @@ async def _packguard(
                 time_limit=600,
             )
             assert submitted.statuses[202] == tasks, submitted.statuses
-            await _wait_completed(pool, tasks, limit_seconds=600)
+            await _wait_completed(pool, prefix, tasks)
             elapsed = time.monotonic() - started
-        latency = await pool.fetchrow(
-            "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY d) AS p50,"
-            " percentile_cont(0.99) WITHIN GROUP (ORDER BY d) AS p99 FROM"
-            " (SELECT extract(epoch FROM updated_at - created_at) AS d FROM tasks) s"
-        )
+        p50, p99 = await _latency_ms(pool, prefix)
+        paced_prefix = f"pkg:npm/paced-{runners}-"
+        await _submit_paced(pipeline.gateway_url, key, paced_prefix, pacing)
+        await _wait_completed(pool, paced_prefix, pacing.tasks)
+        paced_p50, paced_p99 = await _latency_ms(pool, paced_prefix)
     finally:
         await pipeline.stop()
         await pool.close()
@@ -108,8 +138,9 @@ async def _packguard(
         "seconds": round(elapsed, 2),
         "tasks_per_second": round(tasks / elapsed, 1),
         "submit_per_second": round(tasks / submitted.seconds, 1),
-        "p50_ms": round(float(latency["p50"]) * 1000, 1),
-        "p99_ms": round(float(latency["p99"]) * 1000, 1),
+        "p50_ms": p50,
+        "p99_ms": p99,
+        **pacing.summary(paced_p50, paced_p99),
         "rss_idle_mib": idle,
         "rss_peak_mib": {name: usage.peak_rss_mib[name] for name in idle},
         "cpu_ms_per_task": usage.cpu_ms_per(tasks),
@@ -151,7 +182,12 @@ async def _ceiling(redis_url: str, tasks: int, consumers: int) -> dict[str, Any]
 
 
 async def _celery(
-    env: dict[str, str], servers: dict[str, int], root: Path, workers: int, tasks: int
+    env: dict[str, str],
+    servers: dict[str, int],
+    root: Path,
+    workers: int,
+    tasks: int,
+    pacing: Pacing,
 ) -> dict[str, Any]:
     peer = CeleryPeer(env, workers, root / f"celery-{workers}.log")
     await peer.start()
@@ -160,6 +196,7 @@ async def _celery(
         idle = snapshot(pids)
         async with watched({**pids, **servers}) as usage:
             row = await peer.measure(tasks)
+        row.update(await peer.measure_paced(pacing))
     finally:
         await peer.stop()
     return {
@@ -171,7 +208,11 @@ async def _celery(
 
 
 async def main(
-    tasks: int, runner_counts: list[int], systems: list[str], profile: Path | None
+    tasks: int,
+    runner_counts: list[int],
+    systems: list[str],
+    pacing: Pacing,
+    profile: Path | None,
 ) -> list[dict[str, Any]]:
     results = []
     with tempfile.TemporaryDirectory(prefix="packguard-cp-") as scratch:
@@ -184,12 +225,12 @@ async def main(
                 ceiling = await _ceiling(env["REDIS_URL"], tasks, runners)
                 results.append({"system": "ceiling", "runners": runners, "tasks": tasks, **ceiling})
                 if "packguard" in systems:
-                    row = await _packguard(env, servers, root, runners, tasks, profile)
+                    row = await _packguard(env, servers, root, runners, tasks, pacing, profile)
                     results.append(
                         {"system": "packguard", "runners": runners, "tasks": tasks, **row}
                     )
                 if "celery" in systems:
-                    row = await _celery(env, servers, root, runners, tasks)
+                    row = await _celery(env, servers, root, runners, tasks, pacing)
                     results.append({"system": "celery", "runners": runners, "tasks": tasks, **row})
                 for row in results:
                     if row["runners"] == runners:
@@ -204,14 +245,15 @@ async def main(
 def _print(results: list[dict[str, Any]]) -> None:
     print(
         f"{'system':<10} {'runners':>7} {'tasks':>6} {'tasks/s':>8} {'of ceiling':>10} "
-        f"{'POST/s':>7} {'p50 ms':>8} {'p99 ms':>8}"
+        f"{'POST/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'paced p50':>9} {'paced p99':>9}"
     )
     for row in results:
         print(
             f"{row['system']:<10} {row['runners']:>7} {row['tasks']:>6} "
             f"{row['tasks_per_second']:>8} {row['of_ceiling']:>10.1%} "
             f"{row.get('submit_per_second', '-'):>7} {row.get('p50_ms', '-'):>8} "
-            f"{row.get('p99_ms', '-'):>8}"
+            f"{row.get('p99_ms', '-'):>8} {row.get('paced_p50_ms', '-'):>9} "
+            f"{row.get('paced_p99_ms', '-'):>9}"
         )
     print("\nCPU ms per task, per process (servers included), and in all")
     for row in results:
@@ -234,6 +276,8 @@ if __name__ == "__main__":
     parser.add_argument("--tasks", type=int, default=2000)
     parser.add_argument("--runners", default="1,2,4")
     parser.add_argument("--systems", default="packguard,celery", help="besides the ceiling")
+    parser.add_argument("--paced-tasks", type=int, default=300)
+    parser.add_argument("--paced-rate", type=float, default=50.0, help="tasks/s, open loop")
     parser.add_argument("--profile", type=Path, help="write py-spy profiles of each service here")
     args = parser.parse_args()
     outcome = asyncio.run(
@@ -241,6 +285,7 @@ if __name__ == "__main__":
             args.tasks,
             [int(n) for n in args.runners.split(",")],
             args.systems.split(","),
+            Pacing(args.paced_tasks, args.paced_rate),
             args.profile,
         )
     )

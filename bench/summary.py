@@ -31,6 +31,18 @@ def summary_rows(latest: dict[str, Any]) -> list[tuple[str, str, str]]:
             rows.append(("Celery peer, tasks/s", f"{celery['tasks_per_second']:.0f}", "below us"))
         if ceiling:
             rows.append(("bare redis-py ceiling", f"{ceiling['tasks_per_second']:.0f}", "-"))
+        for system in ("packguard", "celery"):
+            paced = next(
+                (r for r in control if r["system"] == system and "paced_p50_ms" in r), None
+            )
+            if paced:
+                rows.append(
+                    (
+                        f"{system} latency at {paced['paced_rate']:.0f} tasks/s",
+                        f"p50 {paced['paced_p50_ms']:.0f} ms, p99 {paced['paced_p99_ms']:.0f} ms",
+                        "-",
+                    )
+                )
     gateway = _result(latest, "gateway")
     for phase in gateway["phases"] if gateway else []:
         target = {"post_new": ">= 1000/s", "post_dedup": ">= 1000/s", "get_task": ">= 2000/s"}
@@ -52,6 +64,15 @@ def summary_rows(latest: dict[str, Any]) -> list[tuple[str, str, str]]:
                 "< 20",
             )
         )
+    pipeline = _result(latest, "analysis_pipeline")
+    if pipeline:
+        stages = pipeline["summary"]
+        parts = ", ".join(
+            f"{stage} {stages[stage][0]:.2f}"
+            for stage in pipeline["stages"]
+            if stages.get(stage) and stage != "total"
+        )
+        rows.append(("analysis through the pipeline, median s", parts, "-"))
     growth = _result(latest, "growth")
     if growth:
         last = growth["rows"][-1]

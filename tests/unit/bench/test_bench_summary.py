@@ -16,6 +16,7 @@ def _latest() -> dict[str, Any]:
         {"system": "packguard", "runners": 2, "tasks_per_second": 95.0, "of_ceiling": 0.1},
         {"system": "celery", "runners": 1, "tasks_per_second": 200.0, "of_ceiling": 0.2},
     ]
+    control[1].update(paced_rate=50.0, paced_p50_ms=21.4, paced_p99_ms=80.2)
     gateway = {
         "concurrency": 64,
         "phases": [
@@ -39,9 +40,14 @@ def _latest() -> dict[str, Any]:
             ]
         },
     }
+    pipeline = {
+        "stages": ["queue", "fetch", "total"],
+        "summary": {"queue": [0.01, 0.02], "fetch": None, "total": [5.0, 9.0]},
+    }
     return {
         "benches": {
             "control_plane": {"result": control},
+            "analysis_pipeline": {"result": pipeline},
             "gateway": {"result": gateway},
             "growth": {"result": growth},
             "analysis": {"result": analysis},
@@ -58,6 +64,9 @@ def test_summary_puts_each_measurement_beside_its_target() -> None:
     assert rows["gateway post_new"] == ("400/s, p99 60 ms", ">= 1000/s, p99 < 50 ms")
     assert rows["full analysis, median s"] == ("3.0 over 2 packages", "< 20")
     assert rows["acked entries trimmed"] == ("0 left", "0")
+    assert rows["packguard latency at 50 tasks/s"][0] == "p50 21 ms, p99 80 ms"
+    assert "celery latency at 50 tasks/s" not in rows
+    assert rows["analysis through the pipeline, median s"][0] == "queue 0.01"
 
 
 def test_charts_are_drawn_for_every_bench_that_ran(tmp_path: Path) -> None:
