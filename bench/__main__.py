@@ -4,9 +4,9 @@
 
 Runs each benchmark script as its own process (each starts and stops its own loopback
 stack), in this order: the control plane against Celery and the bare redis-py ceiling,
-the gateway alone, the backlog growth, the per-phase analysis times of real packages,
-the same packages' stages through the whole pipeline, and detection on the labelled
-corpus. Then it gathers their JSON results into
+the gateway alone, one report object's write and read, the backlog growth, the
+per-phase analysis times of real packages and their stages through the whole pipeline,
+and detection on the labelled corpus. Then it gathers their JSON results into
 bench/results/latest.json (with the machine, its load and the commit), prints one
 summary table and draws the charts docs/performance.md shows (docs/img/bench_*.png).
 ``--quick`` shrinks every run (fewer tasks, smaller backlogs, fewer packages) to check
@@ -53,6 +53,7 @@ BENCHES = (
         "control_plane.json",
     ),
     Bench("gateway", "bench.gateway", (), ("--count", "500"), "gateway.json"),
+    Bench("s3_put", "bench.s3_put", (), ("--puts", "300", "--rounds", "1"), "s3_put.json"),
     Bench(
         "growth",
         "bench.growth",

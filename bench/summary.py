@@ -54,6 +54,17 @@ def summary_rows(latest: dict[str, Any]) -> list[tuple[str, str, str]]:
                 + (", p99 < 50 ms" if phase["phase"] in target else ""),
             )
         )
+    objects = _result(latest, "s3_put")
+    for row in objects["rows"] if objects else []:
+        if row["client"] == "store":
+            rows.append(
+                (
+                    f"report object {row['op']}, CPU ms client + S3 server",
+                    f"{row['client_cpu_ms']:.2f} + {row['server_cpu_ms']:.2f} "
+                    f"({row['total_of_baseline']:.0%} of plain aiobotocore)",
+                    "-",
+                )
+            )
     analysis = _result(latest, "analysis")
     if analysis:
         totals = analysis["durations_seconds"]

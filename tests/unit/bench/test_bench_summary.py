@@ -44,8 +44,27 @@ def _latest() -> dict[str, Any]:
         "stages": ["queue", "fetch", "total"],
         "summary": {"queue": [0.01, 0.02], "fetch": None, "total": [5.0, 9.0]},
     }
+    objects = {
+        "rows": [
+            {
+                "client": "botocore",
+                "op": "put",
+                "client_cpu_ms": 2.0,
+                "server_cpu_ms": 2.0,
+                "total_of_baseline": 1.0,
+            },
+            {
+                "client": "store",
+                "op": "put",
+                "client_cpu_ms": 0.56,
+                "server_cpu_ms": 1.14,
+                "total_of_baseline": 0.43,
+            },
+        ]
+    }
     return {
         "benches": {
+            "s3_put": {"result": objects},
             "control_plane": {"result": control},
             "analysis_pipeline": {"result": pipeline},
             "gateway": {"result": gateway},
@@ -67,6 +86,9 @@ def test_summary_puts_each_measurement_beside_its_target() -> None:
     assert rows["packguard latency at 50 tasks/s"][0] == "p50 21 ms, p99 80 ms"
     assert "celery latency at 50 tasks/s" not in rows
     assert rows["analysis through the pipeline, median s"][0] == "queue 0.01"
+    assert rows["report object put, CPU ms client + S3 server"][0] == (
+        "0.56 + 1.14 (43% of plain aiobotocore)"
+    )
 
 
 def test_charts_are_drawn_for_every_bench_that_ran(tmp_path: Path) -> None:

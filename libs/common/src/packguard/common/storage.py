@@ -1,4 +1,8 @@
-"""S3-compatible object storage: one client, one bucket, reports and uploaded artifacts."""
+"""S3-compatible object storage: one client, one bucket, reports and uploaded artifacts.
+
+Report objects go through ``signed_objects`` (a lean signed PUT/GET); bucket creation
+and uploads through the aiobotocore client.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,23 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any, TypeVar
 from uuid import UUID
 
-from aiobotocore.session import get_session
+from aiobotocore.credentials import AioCredentials
+from aiobotocore.session import AioSession, get_session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from packguard.common.errors import DependencyUnavailable, NotFound
 from packguard.common.purl import PackageRef
 from packguard.common.settings import StorageSettings
+from packguard.common.signed_objects import (
+    CONNECT_TIMEOUT_SECONDS,
+    MAX_ATTEMPTS,
+    READ_TIMEOUT_SECONDS,
+    FrozenCredentialSource,
+    SignedObjects,
+    http_session,
+    resolve_endpoint,
+)
 
 
 def report_key(package: PackageRef, task_id: UUID) -> str:
@@ -40,14 +54,15 @@ S = TypeVar("S", bound="ObjectStore")
 class ObjectStore:
     """One bucket through one S3 client; subclasses add what their objects need."""
 
-    def __init__(self, client: Any, bucket: str) -> None:
+    def __init__(self, client: Any, bucket: str, objects: SignedObjects) -> None:
         self._client = client
         self._bucket = bucket
+        self._objects = objects
 
     @classmethod
     def sharing(cls: type[S], other: ObjectStore) -> S:
-        """A store of this kind on ``other``'s client and bucket (one connection pool)."""
-        return cls(other._client, other._bucket)
+        """A store of this kind on ``other``'s clients and bucket (one connection pool)."""
+        return cls(other._client, other._bucket, other._objects)
 
     async def ensure_bucket(self) -> None:
         with translated_storage_errors():
@@ -61,17 +76,12 @@ class ReportStore(ObjectStore):
     """Reads and writes report documents."""
 
     async def put(self, key: str, body: bytes) -> None:
-        with translated_storage_errors():
-            await self._client.put_object(
-                Bucket=self._bucket, Key=key, Body=body, ContentType="application/json"
-            )
+        with translated_storage_errors():  # a failed credential refresh
+            await self._objects.put(key, body, "application/json")
 
     async def get(self, key: str) -> bytes:
         with translated_storage_errors():
-            response = await self._client.get_object(Bucket=self._bucket, Key=key)
-            async with response["Body"] as stream:
-                data: bytes = await stream.read()
-                return data
+            return await self._objects.get(key)
 
 
 @contextlib.asynccontextmanager
@@ -80,23 +90,47 @@ async def open_report_store(settings: StorageSettings) -> AsyncIterator[ReportSt
         yield store
 
 
+def client_config() -> Config:
+    """The aiobotocore client's options (bucket creation, uploads)."""
+    return Config(
+        retries={"max_attempts": MAX_ATTEMPTS, "mode": "standard"},
+        connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        read_timeout=READ_TIMEOUT_SECONDS,
+        s3={"addressing_style": "path"},
+    )
+
+
+async def _credentials(
+    session: AioSession, settings: StorageSettings
+) -> FrozenCredentialSource | None:
+    """The credentials the client signs with: the settings' keys, else botocore's chain."""
+    key_id, secret = settings.aws_access_key_id, settings.aws_secret_access_key
+    if key_id is not None and secret is not None:
+        explicit: FrozenCredentialSource = AioCredentials(
+            key_id.get_secret_value(), secret.get_secret_value()
+        )
+        return explicit
+    chain: FrozenCredentialSource | None = await session.get_credentials()
+    return chain
+
+
 @contextlib.asynccontextmanager
 async def open_store(settings: StorageSettings, kind: type[S]) -> AsyncIterator[S]:
     session = get_session()
     key_id = settings.aws_access_key_id
     secret = settings.aws_secret_access_key
-    config = Config(
-        retries={"max_attempts": 3, "mode": "standard"},
-        connect_timeout=5,
-        read_timeout=30,
-        s3={"addressing_style": "path"},
-    )
-    async with session.create_client(
-        "s3",
-        endpoint_url=settings.s3_endpoint_url,
-        region_name=settings.aws_default_region,
-        aws_access_key_id=key_id.get_secret_value() if key_id else None,
-        aws_secret_access_key=secret.get_secret_value() if secret else None,
-        config=config,
-    ) as client:
-        yield kind(client, settings.s3_bucket)
+    credentials = await _credentials(session, settings)
+    async with (
+        session.create_client(
+            "s3",
+            endpoint_url=settings.s3_endpoint_url,
+            region_name=settings.aws_default_region,
+            aws_access_key_id=key_id.get_secret_value() if key_id else None,
+            aws_secret_access_key=secret.get_secret_value() if secret else None,
+            config=client_config(),
+        ) as client,
+        http_session(session) as http,
+    ):
+        endpoint = await resolve_endpoint(client, settings.s3_bucket) if credentials else None
+        objects = SignedObjects(http, endpoint, credentials)
+        yield kind(client, settings.s3_bucket, objects)
