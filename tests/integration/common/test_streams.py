@@ -9,12 +9,12 @@ from uuid import UUID, uuid4
 import pytest
 import redis.asyncio as redis
 
-from packguard.common.messages import DeadLetter, TaskMessage
-from packguard.common.streams import ConsumerOptions, Delivery, StreamConsumer, publish
+from packguard.common.messages import DeadLetter, TaskEvent, TaskMessage, decode_message
+from packguard.common.streams import ConsumerOptions, Delivery, Reply, StreamConsumer, publish
 
 pytestmark = pytest.mark.integration
 
-HIGH, LOW, DEAD = "test:high", "test:low", "test:dead"
+HIGH, LOW, DEAD, OUT = "test:high", "test:low", "test:dead", "test:out"
 
 
 def _task(priority: int = 0) -> TaskMessage:
@@ -261,3 +261,63 @@ async def test_reclaim_and_read_together_stay_within_concurrency(
     await _run_until_handled(consumer, handled, 40)
     assert len(handled) == 40
     assert peak == 2
+
+
+async def test_replies_are_published_with_the_ack(redis_client: redis.Redis) -> None:
+    tasks = [_task() for _ in range(3)]
+    for task in tasks:
+        await publish(redis_client, LOW, task)
+
+    async def handler(task: TaskMessage, _: Delivery) -> list[Reply]:
+        return [Reply(OUT, TaskEvent(task_id=task.task_id, kind="completed"))]
+
+    await _consumer(redis_client, handler).run(drain=True)
+    replies = [decode_message(TaskEvent, fields) for _, fields in await redis_client.xrange(OUT)]
+    assert [event.task_id for event in replies] == [task.task_id for task in tasks]
+    assert await redis_client.xlen(LOW) == 0
+    assert (await redis_client.xpending(LOW, "g"))["pending"] == 0
+
+
+async def test_a_reply_that_cannot_be_written_leaves_its_message_unacked(
+    redis_client: redis.Redis,
+) -> None:
+    await redis_client.set(OUT, "not a stream")  # every XADD to it fails
+    await publish(redis_client, LOW, _task())
+    calls = 0
+
+    async def handler(task: TaskMessage, _: Delivery) -> list[Reply]:
+        nonlocal calls
+        calls += 1
+        return [Reply(OUT, TaskEvent(task_id=task.task_id, kind="completed"))]
+
+    await _consumer(redis_client, handler).run(drain=True)
+    assert calls == 1
+    assert (await redis_client.xpending(LOW, "g"))["pending"] == 1
+    assert await redis_client.xlen(LOW) == 1
+
+
+async def test_lower_priority_is_claimed_only_for_slots_the_higher_left_free(
+    redis_client: redis.Redis,
+) -> None:
+    for _ in range(5):
+        await publish(redis_client, LOW, _task())
+    for _ in range(2):
+        await publish(redis_client, HIGH, _task(9))
+    started: list[int] = []
+    release = asyncio.Event()
+
+    async def handler(task: TaskMessage, _: Delivery) -> None:
+        started.append(task.priority)
+        await release.wait()
+
+    consumer = _consumer(redis_client, handler, concurrency=3)
+    run = asyncio.create_task(consumer.run())
+    async with asyncio.timeout(10):
+        while len(started) < 3:
+            await asyncio.sleep(0.01)
+    assert sorted(started) == [0, 9, 9]
+    assert (await redis_client.xpending(LOW, "g"))["pending"] == 1
+    consumer.stop()
+    release.set()
+    await run
+    assert await redis_client.xlen(LOW) == 4

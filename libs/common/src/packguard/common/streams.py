@@ -3,11 +3,15 @@
 Services hand a ``StreamConsumer`` an async handler taking one message model; they never
 call XREADGROUP or XACK themselves. A handler that returns acknowledges the message; one
 that raises leaves it pending, so it is redelivered after ``claim_idle_ms`` (to this or
-another consumer) until ``max_deliveries``, after which it is dead-lettered.
+another consumer) until ``max_deliveries``, after which it is dead-lettered. A handler may
+return ``Reply`` messages: they are published in the same script as the ack, before it,
+so the next hop is written exactly when the message is let go.
 
-The acknowledgements of the handlers that finish in one event-loop tick share one
-XACK/XDEL transaction, and one heartbeat loop keeps every long-running message claimed,
-so a busy consumer spends its round trips on work, not bookkeeping.
+The acknowledgements (and replies) of the handlers that finish in one event-loop tick
+share one script call, one read takes the streams in priority order, a read that comes
+back short waits a moment so the next one takes a batch, and one heartbeat loop keeps
+every long-running message claimed: a busy consumer spends its round trips on work, not
+bookkeeping.
 """
 
 from __future__ import annotations
@@ -34,8 +38,18 @@ from packguard.common.messages import (
     decode_message,
     encode_message,
 )
+from packguard.common.stream_scripts import (
+    PUBLISH_THEN_ACK,
+    READ_IN_ORDER,
+    parse_read_in_order,
+    publish_then_ack_call,
+)
+from packguard.common.stream_scripts import text as _text
 
 log = structlog.get_logger(__name__)
+
+Entry = tuple[str, str, dict[bytes, bytes], int]
+"""(stream, message id, fields, deliveries)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +59,15 @@ class Delivery:
     deliveries: int
 
 
-Handler = Callable[[M, Delivery], Awaitable[None]]
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A message a handler hands back to be published together with its ack."""
+
+    stream: str
+    message: _Message
+
+
+Handler = Callable[[M, Delivery], Awaitable[Sequence[Reply] | None]]
 DeadLetterHook = Callable[[DeadLetter], Awaitable[None]]
 
 
@@ -96,6 +118,11 @@ class ConsumerOptions:
     """Dead-letter after this many deliveries; None never dead-letters (e.g. the reporter)."""
     delete_acked: bool = True
     """Trim acknowledged entries (each stream has one group), so streams stay small."""
+    batch_wait_ms: int = 20
+    """After a read that filled fewer slots than were free, wait this long before reading
+    again: what arrives meanwhile comes as one batch and shares every round trip of its
+    handling (read, statements, pipelines, ack) instead of paying them per message. At
+    most this much latency per hop, and only when the stream was drained."""
 
 
 class StreamConsumer(Generic[M]):
@@ -127,7 +154,11 @@ class StreamConsumer(Generic[M]):
         self._in_hand: dict[tuple[str, str], float] = {}
         """(stream, message id) → when its handling started (monotonic seconds)."""
         self._stopping = asyncio.Event()
-        self._acks: Coalescer[tuple[str, str], None] = Coalescer(self._ack_batch)
+        self._acks: Coalescer[tuple[str, str, tuple[Reply, ...]], None] = Coalescer(self._ack_batch)
+        self._read_in_order = client.register_script(READ_IN_ORDER)
+        self._publish_then_ack = client.register_script(PUBLISH_THEN_ACK)
+        self._short_read = False
+        """The last read filled fewer slots than were free (see ``batch_wait_ms``)."""
         self._backlog = False
         """A reclaim pass found idle messages (e.g. all that failed during an outage): the
         read loop reclaims until none is left, as slots free up, before reading new ones,
@@ -157,6 +188,8 @@ class StreamConsumer(Generic[M]):
                     await self._reclaim_backlog()
                     continue
                 got = await self._read_once(block=not drain)
+                if got:
+                    await self._settle()
                 if drain and not got and not self._in_flight:
                     if not await self._reclaim_once(min_idle_ms=self._options.claim_idle_ms):
                         break
@@ -182,19 +215,32 @@ class StreamConsumer(Generic[M]):
     async def _read_once(self, *, block: bool) -> bool:
         """Read what free slots allow, highest-priority stream first."""
         await self._wait_for_free_slot()
+        if self._stopping.is_set():
+            return False  # stopped while every slot was busy: read nothing more
         free = self._free_slots()
-        for stream in self._streams:
-            entries = await self._xreadgroup({stream: ">"}, count=free, block_ms=None)
-            if entries:
-                self._dispatch(entries)
-                return True
-        if not block:
-            return False
+        if len(self._streams) > 1 or not block:
+            entries = await self._read_without_blocking(free)
+            if entries or not block:
+                self._dispatch(entries, short=len(entries) < free)
+                return bool(entries)
         entries = await self._xreadgroup(
             {stream: ">" for stream in self._streams}, count=free, block_ms=self._options.block_ms
         )
-        self._dispatch(entries)
+        self._dispatch(entries, short=len(entries) < free)
         return bool(entries)
+
+    async def _read_without_blocking(self, count: int) -> list[Entry]:
+        if len(self._streams) == 1:
+            return await self._xreadgroup({self._streams[0]: ">"}, count=count, block_ms=None)
+        response: Any = await self._read_in_order(
+            keys=self._streams, args=[self._group, self._consumer, count]
+        )
+        return [(*entry, 1) for entry in parse_read_in_order(response)]
+
+    async def _settle(self) -> None:
+        """After a short read, let more messages arrive before the next one."""
+        if self._short_read and self._options.batch_wait_ms > 0:
+            await asyncio.sleep(self._options.batch_wait_ms / 1000)
 
     async def _wait_for_free_slot(self) -> None:
         while self._free_slots() == 0:
@@ -205,7 +251,7 @@ class StreamConsumer(Generic[M]):
 
     async def _xreadgroup(
         self, streams: dict[str, str], *, count: int, block_ms: int | None
-    ) -> list[tuple[str, str, dict[bytes, bytes], int]]:
+    ) -> list[Entry]:
         response: Any = await self._client.xreadgroup(
             self._group,
             self._consumer,
@@ -215,12 +261,13 @@ class StreamConsumer(Generic[M]):
         )
         entries = []
         for stream_name, messages in response or []:
-            stream = stream_name.decode() if isinstance(stream_name, bytes) else stream_name
+            stream = _text(stream_name)
             for message_id, fields in messages:
                 entries.append((stream, _text(message_id), fields or {}, 1))
         return entries
 
-    def _dispatch(self, entries: list[tuple[str, str, dict[bytes, bytes], int]]) -> None:
+    def _dispatch(self, entries: list[Entry], *, short: bool = False) -> None:
+        self._short_read = short
         for stream, message_id, fields, deliveries in entries:
             if (stream, message_id) in self._in_hand:
                 continue  # reclaimed from ourselves while still being handled
@@ -246,12 +293,16 @@ class StreamConsumer(Generic[M]):
                 await self._dead_letter(stream, message_id, fields, deliveries)
                 return
             try:
-                await self._handler(message, Delivery(stream, message_id, deliveries))
+                replies = await self._handler(message, Delivery(stream, message_id, deliveries))
             except Exception:
                 # Left pending on purpose: it is redelivered after claim_idle_ms.
                 log.exception("stream_handler_failed", deliveries=deliveries)
                 return
-            await self._ack(stream, message_id)
+            try:
+                await self._ack(stream, message_id, tuple(replies or ()))
+            except redis.RedisError as exc:
+                # Neither replied nor acked: redelivered after claim_idle_ms, handled again.
+                log.warning("stream_ack_failed", error=str(exc))
 
     async def _keep_claimed_until(self, done: asyncio.Event) -> None:
         """Reset the idle time of the messages in hand for a while, so a long analysis
@@ -269,19 +320,21 @@ class StreamConsumer(Generic[M]):
                         stream, self._group, self._consumer, 0, list[Any](ids), justid=True
                     )
 
-    async def _ack(self, stream: str, message_id: str) -> None:
-        await self._acks((stream, message_id))
+    async def _ack(self, stream: str, message_id: str, replies: tuple[Reply, ...] = ()) -> None:
+        await self._acks((stream, message_id, replies))
 
-    async def _ack_batch(self, entries: Sequence[tuple[str, str]]) -> list[None]:
-        by_stream: dict[str, list[str]] = defaultdict(list)
-        for stream, message_id in entries:
-            by_stream[stream].append(message_id)
-        async with self._client.pipeline(transaction=True) as pipe:
-            for stream, ids in by_stream.items():
-                pipe.xack(stream, self._group, *ids)
-                if self._options.delete_acked:
-                    pipe.xdel(stream, *ids)
-            await pipe.execute()
+    async def _ack_batch(self, entries: Sequence[tuple[str, str, tuple[Reply, ...]]]) -> list[None]:
+        keys, args = publish_then_ack_call(
+            self._group,
+            delete=self._options.delete_acked,
+            acks=[(stream, message_id) for stream, message_id, _ in entries],
+            replies=[
+                (reply.stream, encode_message(reply.message))
+                for _, _, replies in entries
+                for reply in replies
+            ],
+        )
+        await self._publish_then_ack(keys=keys, args=args)
         return [None] * len(entries)
 
     async def _dead_letter(
@@ -361,7 +414,3 @@ async def _wait_or_timeout(event: asyncio.Event, seconds: float) -> bool:
 
 def _forget(in_hand: dict[tuple[str, str], float], key: tuple[str, str], _: object) -> None:
     in_hand.pop(key, None)
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode(errors="replace") if isinstance(value, bytes) else value

@@ -28,8 +28,10 @@ WHERE t.id = r.id AND t.status <> ALL($5::text[]) AND t.attempts < r.attempt
 RETURNING t.id
 """
 
+# Only unindexed columns change (the accept just set updated_at), so PostgreSQL can
+# update the row in place (HOT) without a new entry in every index.
 _RECORD_POSITION = """
-UPDATE tasks AS t SET queue_stream = r.stream, queue_seq = r.seq, updated_at = now()
+UPDATE tasks AS t SET queue_stream = r.stream, queue_seq = r.seq
 FROM unnest($1::uuid[], $2::integer[], $3::text[], $4::bigint[]) AS r(id, attempt, stream, seq)
 WHERE t.id = r.id AND t.attempts = r.attempt AND t.status = 'queued'
 """

@@ -30,6 +30,7 @@ from packguard.common.redis_client import is_redis_ready
 from packguard.common.streams import (
     ConsumerOptions,
     Delivery,
+    Reply,
     StreamConsumer,
     ensure_group,
     publish,
@@ -174,14 +175,13 @@ class Scheduler:
 
     # -- accept and retry ----------------------------------------------------------------
 
-    async def handle_submission(self, message: TaskMessage, delivery: Delivery) -> None:
+    async def handle_submission(self, message: TaskMessage, delivery: Delivery) -> list[Reply]:
         with self._task_span("scheduler.accept", message):
             now = self._clock()
             placement = place_task(message, now=now, policy=self._policy, rng=self._rng)
             forwarded = message.model_copy(update={"trace_context": current_trace_context()})
             if isinstance(placement, GiveUp):
-                await self._give_up(forwarded, placement)
-                return
+                return [self._give_up(forwarded, placement)]
             status = TaskStatus.DELAYED if isinstance(placement, Delay) else TaskStatus.QUEUED
             not_before = (
                 placement.release_at if isinstance(placement, Delay) else message.not_before
@@ -192,6 +192,7 @@ class Scheduler:
                 log.warning("task_accept_resumed")
             else:
                 log.info("task_dropped", reason="duplicate_stale_or_cancelled")
+            return []
 
     async def _place(self, message: TaskMessage, placement: Enqueue | Delay) -> None:
         if isinstance(placement, Delay):
@@ -225,7 +226,8 @@ class Scheduler:
             return True
         return False
 
-    async def _give_up(self, message: TaskMessage, placement: GiveUp) -> None:
+    def _give_up(self, message: TaskMessage, placement: GiveUp) -> Reply:
+        """The final failure, published with the ack of the message that ran out."""
         event = TaskEvent(
             task_id=message.task_id,
             kind="failed",
@@ -235,8 +237,8 @@ class Scheduler:
             error_message=placement.error_message,
             trace_context=message.trace_context,
         )
-        await publish(self._client, self._settings.events_stream, event)
         log.warning("task_given_up", error_code=placement.error_code)
+        return Reply(self._settings.events_stream, event)
 
     # -- release, sweep, metrics ---------------------------------------------------------
 
