@@ -35,8 +35,14 @@ from tests.fixtures.registry import FixtureRegistry
 pytestmark = pytest.mark.integration
 
 
+@pytest.fixture
+def metrics_registry() -> CollectorRegistry:
+    return CollectorRegistry()
+
+
 @pytest_asyncio.fixture(loop_scope="session")
 async def runner(
+    metrics_registry: CollectorRegistry,
     redis_client: redis.Redis,
     redis_url: str,
     fixture_registry: FixtureRegistry,
@@ -67,7 +73,7 @@ async def runner(
             work_dir=tmp_path / "work",
             max_artifact_bytes=settings.max_artifact_bytes,
         )
-        deps = RunnerDependencies(redis_client, backend, RunnerMetrics.create(CollectorRegistry()))
+        deps = RunnerDependencies(redis_client, backend, RunnerMetrics.create(metrics_registry))
         yield Runner(settings, deps, "test-runner")
 
 
@@ -87,12 +93,19 @@ async def _run_one(runner: Runner, client: redis.Redis, task: TaskMessage) -> li
 
 
 async def test_pypi_task_is_analysed_in_the_sandbox_and_reported(
-    runner: Runner, redis_client: redis.Redis, fixture_registry: FixtureRegistry
+    runner: Runner,
+    redis_client: redis.Redis,
+    fixture_registry: FixtureRegistry,
+    metrics_registry: CollectorRegistry,
 ) -> None:
     sdist = pypi_sdist("demo-pkg", "1.0.0")
     fixture_registry.add_pypi("demo-pkg", sdist)
     events = await _run_one(runner, redis_client, _task("pkg:pypi/demo-pkg@1.0.0"))
     assert [e.kind for e in events] == ["running", "phase", "completed"]
+    fetches = metrics_registry.get_sample_value(
+        "packguard_runner_fetch_duration_seconds_count", {"ecosystem": "pypi"}
+    )
+    assert fetches == 1  # the fetch is timed until the analyze phase begins
     completed = events[-1]
     assert completed.artifact_sha256 == sdist.sha256
     assert completed.report is not None

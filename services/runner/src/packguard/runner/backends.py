@@ -19,6 +19,8 @@ from packguard.runner.registries import RegistryAdapter
 from packguard.runner.sandbox import CancelCheck, DockerSandbox, SandboxLimits
 
 PhaseHook = Callable[[str], Awaitable[None]]
+ANALYZE_PHASE = "analyze"
+"""The phase a backend enters once the artifacts are fetched and verified."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +67,7 @@ class SandboxBackend:
         try:
             workspace.create()
             artifacts = await self._fetch(package, workspace)
-            await on_phase("analyze")
+            await on_phase(ANALYZE_PHASE)
             report = await run_analysis(
                 self.sandbox,
                 image=self.image,

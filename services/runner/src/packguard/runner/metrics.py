@@ -11,6 +11,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 class RunnerMetrics:
     tasks: Counter
     analysis_seconds: Histogram
+    fetch_seconds: Histogram
     container_failures: Counter
     busy: Gauge
 
@@ -28,6 +29,13 @@ class RunnerMetrics:
                 "Wall time of one analysis, fetch to report",
                 ["ecosystem"],
                 buckets=(1, 2, 5, 10, 30, 60, 120, 300, 600, 1200, 1800),
+                registry=registry,
+            ),
+            fetch_seconds=Histogram(
+                "packguard_runner_fetch_duration_seconds",
+                "Wall time of fetching and verifying a task's artifacts (registry or upload)",
+                ["ecosystem"],
+                buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120),
                 registry=registry,
             ),
             container_failures=Counter(

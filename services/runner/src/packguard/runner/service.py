@@ -33,7 +33,7 @@ from packguard.common.streams import (
 )
 from packguard.common.tracing import consumer_span, current_trace_context
 from packguard.runner.analysis import AnalysisCancelled
-from packguard.runner.backends import AnalysisBackend
+from packguard.runner.backends import ANALYZE_PHASE, AnalysisBackend
 from packguard.runner.metrics import RunnerMetrics
 from packguard.runner.settings import RunnerSettings
 from packguard.runner.slots import EcosystemSlots
@@ -118,9 +118,7 @@ class Runner:
             outcome = await self._deps.backend.analyze(
                 task,
                 package,
-                on_phase=lambda phase: self._publish_event(
-                    self._event(task, "phase", trace_context, phase=phase)
-                ),
+                on_phase=lambda phase: self._on_phase(task, package, phase, started, trace_context),
                 is_cancelled=lambda: self._cancel_checks(_cancel_key(task)),
             )
         except AnalysisCancelled:
@@ -184,6 +182,20 @@ class Runner:
             for key in cancel_keys:
                 pipe.exists(key)
             return [bool(found) for found in await pipe.execute()]
+
+    async def _on_phase(
+        self,
+        task: TaskMessage,
+        package: PackageRef,
+        phase: str,
+        started: float,
+        trace_context: dict[str, str],
+    ) -> None:
+        if phase == ANALYZE_PHASE:  # the artifacts are in: fetching took until now
+            self._deps.metrics.fetch_seconds.labels(package.ecosystem.value).observe(
+                time.monotonic() - started
+            )
+        await self._publish_event(self._event(task, "phase", trace_context, phase=phase))
 
     async def _publish_event(self, event: TaskEvent) -> None:
         await self._publisher.publish(self._settings.events_stream, event)
