@@ -78,11 +78,20 @@ def record(task_id: str, purl: str, enqueued_at: float) -> None:
 
 
 _LATENCY = """
-SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY d) AS p50,
-       percentile_cont(0.99) WITHIN GROUP (ORDER BY d) AS p99
+SELECT percentile_cont($2::float8[]) WITHIN GROUP (ORDER BY d) AS quantiles
 FROM (SELECT extract(epoch FROM stored_at - enqueued_at) AS d FROM peer_results
       WHERE purl LIKE $1 || '%') s
 """
+QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99)
+"""The latency distribution both systems report (submit → recorded)."""
+
+
+def latency_quantiles(seconds: list[float]) -> dict[str, float]:
+    """``{"p10": ms, ...}`` from percentile_cont's answer for ``QUANTILES``, in seconds."""
+    return {
+        f"p{round(q * 100)}": round(value * 1000, 1)
+        for q, value in zip(QUANTILES, seconds, strict=True)
+    }
 
 
 @dataclass(frozen=True)
@@ -92,8 +101,13 @@ class Pacing:
     tasks: int
     rate: float
 
-    def summary(self, p50_ms: float, p99_ms: float) -> dict[str, float]:
-        return {"paced_rate": self.rate, "paced_p50_ms": p50_ms, "paced_p99_ms": p99_ms}
+    def summary(self, latency_ms: dict[str, float]) -> dict[str, Any]:
+        return {
+            "paced_rate": self.rate,
+            "paced_p50_ms": latency_ms["p50"],
+            "paced_p99_ms": latency_ms["p99"],
+            "paced_latency_ms": latency_ms,
+        }
 
 
 def _enqueue(count: int, prefix: str, rate: float | None = None) -> None:
@@ -118,9 +132,8 @@ async def _wait_rows(pool: asyncpg.Pool, prefix: str, count: int, limit_seconds:
     )
 
 
-async def _latency_ms(pool: asyncpg.Pool, prefix: str) -> tuple[float, float]:
-    row = await pool.fetchrow(_LATENCY, prefix)
-    return round(float(row["p50"]) * 1000, 1), round(float(row["p99"]) * 1000, 1)
+async def _latency_ms(pool: asyncpg.Pool, prefix: str) -> dict[str, float]:
+    return latency_quantiles(await pool.fetchval(_LATENCY, prefix, list(QUANTILES)))
 
 
 async def _start_worker(env: dict[str, str], workers: int, log: Path) -> asyncio.subprocess.Process:
@@ -199,21 +212,21 @@ class CeleryPeer:
         await _wait_rows(self._pool, prefix, tasks, limit_seconds=600)
         elapsed = time.monotonic() - started
         producer.join()
-        p50, p99 = await _latency_ms(self._pool, prefix)
+        latency = await _latency_ms(self._pool, prefix)
         return {
             "seconds": round(elapsed, 2),
             "tasks_per_second": round(tasks / elapsed, 1),
-            "p50_ms": p50,
-            "p99_ms": p99,
+            "p50_ms": latency["p50"],
+            "p99_ms": latency["p99"],
         }
 
-    async def measure_paced(self, pacing: Pacing) -> dict[str, float]:
+    async def measure_paced(self, pacing: Pacing) -> dict[str, Any]:
         """Submit → stored latency at an offered rate the worker keeps up with."""
         assert self._pool is not None
         prefix = f"pkg:npm/peer-paced-{self._workers}-"
         await asyncio.to_thread(_enqueue, pacing.tasks, prefix, pacing.rate)
         await _wait_rows(self._pool, prefix, pacing.tasks, limit_seconds=120)
-        return pacing.summary(*await _latency_ms(self._pool, prefix))
+        return pacing.summary(await _latency_ms(self._pool, prefix))
 
     async def stop(self) -> None:
         if self._process is not None:

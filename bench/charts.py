@@ -61,6 +61,35 @@ def draw_throughput(latest: dict[str, Any], path: Path) -> Path | None:
     return _save(figure, path)
 
 
+def draw_paced_latency(latest: dict[str, Any], path: Path) -> Path | None:
+    """Submit → recorded latency distribution at the paced rate, per system and runners."""
+    rows = [r for r in _result(latest, "control_plane") or [] if "paced_latency_ms" in r]
+    if not rows:
+        return None
+    figure, axis = plt.subplots(figsize=(7, 4))
+    styles = ("-", "--", ":", "-.")
+    runner_counts = sorted({row["runners"] for row in rows})
+    for row in rows:
+        quantiles = row["paced_latency_ms"]
+        levels = [int(name[1:]) for name in quantiles]
+        axis.plot(
+            list(quantiles.values()),
+            levels,
+            marker="o",
+            markersize=3,
+            color=COLOURS.get(row["system"]),
+            linestyle=styles[runner_counts.index(row["runners"]) % len(styles)],
+            label=f"{row['system']}, {row['runners']} runners",
+        )
+    axis.set_xscale("log")
+    axis.set_xlabel("submit → recorded, ms (log)")
+    axis.set_ylabel("percentile")
+    axis.set_title(f"Task latency at {rows[0]['paced_rate']:g} tasks/s offered (no-op analyses)")
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=8)
+    return _save(figure, path)
+
+
 def draw_latency(latest: dict[str, Any], path: Path) -> Path | None:
     gateway = _result(latest, "gateway")
     if not gateway:
@@ -143,6 +172,7 @@ def draw_all(latest: dict[str, Any], directory: Path) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     drawn = [
         draw_throughput(latest, directory / "bench_throughput.png"),
+        draw_paced_latency(latest, directory / "bench_task_latency.png"),
         draw_latency(latest, directory / "bench_gateway_latency.png"),
         draw_phases(latest, directory / "bench_analysis_phases.png"),
         draw_growth(latest, directory / "bench_growth.png"),

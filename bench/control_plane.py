@@ -35,7 +35,7 @@ import aiohttp
 import asyncpg
 import redis.asyncio as redis
 
-from bench.celery_peer import CeleryPeer, Pacing
+from bench.celery_peer import QUANTILES, CeleryPeer, Pacing, latency_quantiles
 from bench.http_load import run_load
 from bench.pacing import paced
 from bench.polling import wait_for_count
@@ -51,8 +51,7 @@ RUNNER_CONCURRENCY = "8"
 
 
 _LATENCY = """
-SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY d) AS p50,
-       percentile_cont(0.99) WITHIN GROUP (ORDER BY d) AS p99
+SELECT percentile_cont($2::float8[]) WITHIN GROUP (ORDER BY d) AS quantiles
 FROM (SELECT extract(epoch FROM updated_at - created_at) AS d FROM tasks
       WHERE purl LIKE $1 || '%') s
 """
@@ -65,9 +64,8 @@ async def _wait_completed(pool: asyncpg.Pool, prefix: str, count: int) -> None:
     )
 
 
-async def _latency_ms(pool: asyncpg.Pool, prefix: str) -> tuple[float, float]:
-    row = await pool.fetchrow(_LATENCY, prefix)
-    return round(float(row["p50"]) * 1000, 1), round(float(row["p99"]) * 1000, 1)
+async def _latency_ms(pool: asyncpg.Pool, prefix: str) -> dict[str, float]:
+    return latency_quantiles(await pool.fetchval(_LATENCY, prefix, list(QUANTILES)))
 
 
 async def _submit_paced(url: str, key: str, prefix: str, pacing: Pacing) -> None:
@@ -126,11 +124,11 @@ async def _packguard(
             assert submitted.statuses[202] == tasks, submitted.statuses
             await _wait_completed(pool, prefix, tasks)
             elapsed = time.monotonic() - started
-        p50, p99 = await _latency_ms(pool, prefix)
+        latency = await _latency_ms(pool, prefix)
         paced_prefix = f"pkg:npm/paced-{runners}-"
         await _submit_paced(pipeline.gateway_url, key, paced_prefix, pacing)
         await _wait_completed(pool, paced_prefix, pacing.tasks)
-        paced_p50, paced_p99 = await _latency_ms(pool, paced_prefix)
+        paced = await _latency_ms(pool, paced_prefix)
     finally:
         await pipeline.stop()
         await pool.close()
@@ -138,9 +136,9 @@ async def _packguard(
         "seconds": round(elapsed, 2),
         "tasks_per_second": round(tasks / elapsed, 1),
         "submit_per_second": round(tasks / submitted.seconds, 1),
-        "p50_ms": p50,
-        "p99_ms": p99,
-        **pacing.summary(paced_p50, paced_p99),
+        "p50_ms": latency["p50"],
+        "p99_ms": latency["p99"],
+        **pacing.summary(paced),
         "rss_idle_mib": idle,
         "rss_peak_mib": {name: usage.peak_rss_mib[name] for name in idle},
         "cpu_ms_per_task": usage.cpu_ms_per(tasks),

@@ -16,7 +16,8 @@ def _latest() -> dict[str, Any]:
         {"system": "packguard", "runners": 2, "tasks_per_second": 95.0, "of_ceiling": 0.1},
         {"system": "celery", "runners": 1, "tasks_per_second": 200.0, "of_ceiling": 0.2},
     ]
-    control[1].update(paced_rate=50.0, paced_p50_ms=21.4, paced_p99_ms=80.2)
+    paced = {"p10": 9.0, "p50": 21.4, "p90": 40.0, "p99": 80.2}
+    control[1].update(paced_rate=50.0, paced_p50_ms=21.4, paced_p99_ms=80.2, paced_latency_ms=paced)
     gateway = {
         "concurrency": 64,
         "phases": [
@@ -98,6 +99,7 @@ def test_charts_are_drawn_for_every_bench_that_ran(tmp_path: Path) -> None:
         "bench_analysis_phases.png",
         "bench_gateway_latency.png",
         "bench_growth.png",
+        "bench_task_latency.png",
         "bench_throughput.png",
     ]
     assert all(path.stat().st_size > 1000 for path in drawn)
