@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.charts import draw_all
+from bench.loopback import round_trip
 from bench.summary import print_summary
 
 REPO = Path(__file__).resolve().parent.parent
@@ -108,6 +109,7 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(terse=True),
         "commit": commit or None,
+        "loopback": round_trip(),
     }
 
 
