@@ -9,7 +9,13 @@ from uuid import uuid4
 from packguard.common.messages import TaskStatus
 from packguard.common.purl import parse_purl
 from packguard.gateway.tasks import TaskRecord
-from packguard.gateway.views import task_accepted, task_links, task_view, verdict_of
+from packguard.gateway.views import (
+    task_accepted,
+    task_links,
+    task_summary,
+    task_view,
+    verdict_of,
+)
 
 BASE = "http://gw.test"
 
@@ -86,3 +92,11 @@ def test_record_report_key_defaults_to_the_deterministic_key() -> None:
 
     assert record.report_key == f"reports/pypi/six/1.16.0/{record.id}.json"
     assert _record(stored_report_key="elsewhere.json").report_key == "elsewhere.json"
+
+
+def test_task_view_carries_the_summary_fields() -> None:
+    record = _record(verdict_label="benign", verdict_score=0.5, status=TaskStatus.COMPLETED)
+
+    view = task_view(record, BASE, queue_position=None).model_dump()
+
+    assert task_summary(record, BASE).model_dump().items() <= view.items()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncpg
 import redis.asyncio as redis
 from aiohttp import web
+from opentelemetry import trace
 
 from packguard.common.health import health_routes
 from packguard.common.redis_client import is_redis_ready
@@ -13,6 +14,7 @@ from packguard.common.uploads import UploadStore
 from packguard.gateway.auth import authenticate_and_limit
 from packguard.gateway.docs_page import docs_html
 from packguard.gateway.errors import error_envelope
+from packguard.gateway.heap import freeze_startup_heap, unfreeze_heap
 from packguard.gateway.instrumentation import request_context
 from packguard.gateway.lookups import RequestLookups
 from packguard.gateway.metrics import GatewayMetrics
@@ -32,6 +34,7 @@ from packguard.gateway.state import (
     REPORT_STORE,
     SETTINGS,
     SUBMITTER,
+    TRACER,
 )
 from packguard.gateway.submission import Submitter
 from packguard.gateway.tasks import is_database_ready
@@ -57,6 +60,8 @@ def create_app(
     app[POOL] = pool
     app[REPORT_STORE] = report_store
     app[METRICS] = metrics
+    # Once per application: get_tracer builds a new tracer (and its scope) on each call.
+    app[TRACER] = trace.get_tracer("packguard.gateway")
     app[LOOKUPS] = RequestLookups.create(pool, redis_client)
     app[SUBMITTER] = Submitter(
         settings=settings,
@@ -85,4 +90,6 @@ def create_app(
         }
 
     app.add_routes(health_routes(metrics.registry, readiness))
+    app.on_startup.append(freeze_startup_heap)
+    app.on_cleanup.append(unfreeze_heap)
     return app

@@ -69,7 +69,9 @@ async def authenticate_and_limit(request: web.Request, handler: Handler) -> web.
     if key is None:
         raise Unauthorized("invalid or revoked API key")
     request[API_KEY] = key
-    with structlog.contextvars.bound_contextvars(api_key_id=str(key.id)):
+    # Tokens rather than bound_contextvars, which copies and scans the whole context.
+    tokens = structlog.contextvars.bind_contextvars(api_key_id=str(key.id))
+    try:
         decision = await _rate_limit(request, key)
         if decision is not None:
             request[RATE_LIMIT] = decision
@@ -80,3 +82,5 @@ async def authenticate_and_limit(request: web.Request, handler: Handler) -> web.
                     retry_after_seconds=decision.reset_seconds,
                 )
         return await handler(request)
+    finally:
+        structlog.contextvars.reset_contextvars(**tokens)

@@ -50,8 +50,13 @@ async def read_body(request: web.Request, *, max_bytes: int) -> bytes:
         raise BodyTooLarge(f"request body is larger than {max_bytes} bytes")
     timeout = request.app[SETTINGS].body_read_timeout_seconds
     try:
-        async with asyncio.timeout(timeout):
+        if request.content.is_eof():
+            # Already all here (a small body comes with its head): nothing to wait for,
+            # so no deadline timer to arm and cancel.
             raw = await request.read()
+        else:
+            async with asyncio.timeout(timeout):
+                raw = await request.read()
     except web.HTTPRequestEntityTooLarge:
         raise BodyTooLarge(f"request body is larger than {max_bytes} bytes") from None
     except TimeoutError:

@@ -16,12 +16,11 @@ from aiohttp.typedefs import Handler
 from opentelemetry import propagate, trace
 
 from packguard.gateway.rate_limit import rate_limit_headers
-from packguard.gateway.state import API_KEY, METRICS, RATE_LIMIT, REQUEST_ID
+from packguard.gateway.state import API_KEY, METRICS, RATE_LIMIT, REQUEST_ID, TRACER
 
 log = structlog.get_logger(__name__)
 
 _REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-_TRACER_NAME = "packguard.gateway"
 
 
 def request_id_of(header: str | None) -> str:
@@ -43,39 +42,38 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
     request[REQUEST_ID] = request_id
     route = route_label(request)
     started = time.perf_counter()
-    tracer = trace.get_tracer(_TRACER_NAME)
-    parent = propagate.extract(dict(request.headers))
-    with (
-        structlog.contextvars.bound_contextvars(request_id=request_id),
-        tracer.start_as_current_span(
-            f"{request.method} {route}", context=parent, kind=trace.SpanKind.SERVER
-        ) as span,
-    ):
+    # The headers themselves are the carrier: the default getter reads them
+    # case-insensitively, with no per-request copy.
+    parent = propagate.extract(request.headers)
+    with request.app[TRACER].start_as_current_span(
+        f"{request.method} {route}", context=parent, kind=trace.SpanKind.SERVER
+    ) as span:
         span_context = span.get_span_context()
-        trace_ids = (
-            {"trace_id": format(span_context.trace_id, "032x")} if span_context.is_valid else {}
-        )
-        with structlog.contextvars.bound_contextvars(**trace_ids):
+        log_context = {"request_id": request_id}
+        if span_context.is_valid:
+            log_context["trace_id"] = format(span_context.trace_id, "032x")
+        # One bind with tokens, not two structlog bound_contextvars blocks: each of those
+        # copies and scans the whole context on entry (a few microseconds apiece).
+        tokens = structlog.contextvars.bind_contextvars(**log_context)
+        try:
             response = await handler(request)
             response.headers["X-Request-ID"] = request_id
             decision = request.get(RATE_LIMIT)
             if decision is not None:
                 response.headers.update(rate_limit_headers(decision))
             duration = time.perf_counter() - started
-            status = str(response.status)
-            request.app[METRICS].request_duration.labels(route, request.method, status).observe(
-                duration
-            )
+            request.app[METRICS].observe_request(route, request.method, response.status, duration)
             api_key = request.get(API_KEY)
             api_key_id = str(api_key.id) if api_key is not None else None
-            span.set_attributes(
-                {
-                    "http.request.method": request.method,
-                    "http.route": route,
-                    "http.response.status_code": response.status,
-                    "packguard.request_id": request_id,
-                }
-            )
+            if span.is_recording():  # only an exporting tracer keeps attributes
+                span.set_attributes(
+                    {
+                        "http.request.method": request.method,
+                        "http.route": route,
+                        "http.response.status_code": response.status,
+                        "packguard.request_id": request_id,
+                    }
+                )
             log.info(
                 "http_request",
                 method=request.method,
@@ -84,4 +82,6 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
                 duration_ms=round(duration * 1000, 2),
                 api_key_id=api_key_id,
             )
+        finally:
+            structlog.contextvars.reset_contextvars(**tokens)
     return response

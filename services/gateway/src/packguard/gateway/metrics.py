@@ -9,6 +9,7 @@ _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.
 
 class GatewayMetrics:
     def __init__(self) -> None:
+        self._latency_children: dict[tuple[str, str, int], Histogram] = {}
         self.registry = CollectorRegistry()
         self.request_duration = Histogram(
             "packguard_gateway_http_request_duration_seconds",
@@ -33,3 +34,14 @@ class GatewayMetrics:
             "Tasks stored but not published (the scheduler's sweeper publishes them).",
             registry=self.registry,
         )
+
+    def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
+        """One request's latency. The labelled child is kept per (route, method, status):
+        ``labels()`` takes a lock and builds its key on every call."""
+        key = (route, method, status)
+        child = self._latency_children.get(key)
+        if child is None:
+            child = self._latency_children[key] = self.request_duration.labels(
+                route, method, str(status)
+            )
+        child.observe(seconds)

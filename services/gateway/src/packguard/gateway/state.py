@@ -7,6 +7,7 @@ from typing import Any
 import asyncpg
 import redis.asyncio as redis
 from aiohttp import web
+from opentelemetry import trace
 
 from packguard.common.storage import ReportStore
 from packguard.gateway.apikeys import ApiKey
@@ -25,6 +26,7 @@ SUBMITTER = web.AppKey("submitter", Submitter)
 LOOKUPS = web.AppKey("lookups", RequestLookups)
 OPENAPI = web.AppKey("openapi", dict[str, Any])
 DOCS_HTML = web.AppKey("docs_html", str)
+TRACER = web.AppKey("tracer", trace.Tracer)
 
 REQUEST_ID = web.RequestKey("request_id", str)
 API_KEY = web.RequestKey("api_key", ApiKey)
