@@ -37,7 +37,7 @@ from packguard.gateway.state import (
     TRACER,
 )
 from packguard.gateway.submission import Submitter
-from packguard.gateway.tasks import is_database_ready
+from packguard.gateway.tasks import TaskSubmissions, is_database_ready
 from packguard.gateway.upload import UPLOAD_STORE
 
 
@@ -72,6 +72,7 @@ def create_app(
         ),
         metrics=metrics,
         publisher=TaskPublisher(redis_client, settings.submitted_stream),
+        submissions=TaskSubmissions(pool, settings.analyzer_version),
     )
     document = openapi_document()
     app[OPENAPI] = document

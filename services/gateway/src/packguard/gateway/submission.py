@@ -64,6 +64,7 @@ class Submitter:
     idempotency: IdempotencyStore
     metrics: GatewayMetrics
     publisher: TaskPublisher
+    submissions: tasks.TaskSubmissions
 
     async def submit(
         self, request: AnalyzeRequest, key: ApiKey, idempotency_key: str | None
@@ -114,9 +115,7 @@ class Submitter:
         idempotency_key: str | None,
     ) -> Submission:
         new = self._new_task(request, key, package, idempotency_key)
-        answered = await tasks.submit(
-            self.pool, new, analyzer_version=self.settings.analyzer_version, force=request.force
-        )
+        answered = await self.submissions.submit(new, force=request.force)
         if answered is None:  # lost a race to a concurrent submission
             return await self._answer_step_by_step(request, key, package, new)
         outcome, record = answered

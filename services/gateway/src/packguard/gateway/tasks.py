@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,37 +37,51 @@ _JOINED_COLUMNS = (
 _FROM = "FROM tasks t LEFT JOIN results r ON r.task_id = t.id"
 _VISIBLE = "($2::uuid IS NULL OR t.api_key_id = $2)"
 
-# The whole of a submission without an idempotency replay, in one round trip: the
-# key's in-flight task (dedup), else the newest completed one by this analyzer version
-# (cache, unless forced), else a new ``pending`` row. A racing submission that wins the
-# insert makes ON CONFLICT skip it and the statement return nothing: the caller then
-# takes the step-by-step path, which explains the conflict.
-_SUBMIT = f"""
-WITH in_flight AS (
-    SELECT {_JOINED_COLUMNS} {_FROM}
-    WHERE t.purl = $3 AND t.api_key_id = $2 AND t.status NOT IN {_FINAL}
+# The whole of each submission without an idempotency replay, for every submission of
+# one event-loop tick in one round trip: the key's in-flight task (dedup), else the
+# newest completed one by this analyzer version (cache, unless forced), else a new
+# ``pending`` row. Rows are inserted in (key, purl) order, so two gateways' batches take
+# their unique-index locks in the same order and never deadlock. A submission that a
+# racing one beat to the insert (another gateway's, or its twin in the same batch) gets
+# no row back: its caller takes the step-by-step path, which explains the conflict.
+_SUBMIT_MANY = f"""
+WITH input AS (
+    SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],
+                         $6::text[], $7::smallint[], $8::integer[], $9::text[],
+                         $10::timestamptz[], $11::timestamptz[], $12::boolean[])
+        WITH ORDINALITY AS i(id, api_key_id, purl, ecosystem, name, version, priority,
+                             timeout_minutes, idempotency_key, not_before, created_at,
+                             force, n)
+), in_flight AS (
+    SELECT DISTINCT ON (i.n) i.n, {_JOINED_COLUMNS}
+    FROM input i JOIN tasks t ON t.purl = i.purl AND t.api_key_id = i.api_key_id
+        LEFT JOIN results r ON r.task_id = t.id
+    WHERE t.status NOT IN {_FINAL}
+    ORDER BY i.n
 ), cached AS (
-    SELECT {_JOINED_COLUMNS} {_FROM}
-    WHERE NOT $13::boolean AND NOT EXISTS (SELECT 1 FROM in_flight)
-      AND t.purl = $3 AND t.status = 'completed'
-      AND COALESCE(t.analyzer_version, r.analyzer_version) = $12::text
-    ORDER BY (t.api_key_id = $2) DESC NULLS LAST, t.finished_at DESC NULLS LAST LIMIT 1
+    SELECT DISTINCT ON (i.n) i.n, {_JOINED_COLUMNS}
+    FROM input i JOIN tasks t ON t.purl = i.purl LEFT JOIN results r ON r.task_id = t.id
+    WHERE NOT i.force AND i.n NOT IN (SELECT n FROM in_flight) AND t.status = 'completed'
+      AND COALESCE(t.analyzer_version, r.analyzer_version) = $13::text
+    ORDER BY i.n, (t.api_key_id = i.api_key_id) DESC NULLS LAST, t.finished_at DESC NULLS LAST
 ), inserted AS (
     INSERT INTO tasks (id, api_key_id, purl, ecosystem, name, version, priority, status,
                        attempts, timeout_minutes, idempotency_key, not_before, created_at,
                        updated_at)
-    SELECT $1::uuid, $2::uuid, $3::text, $4::text, $5::text, $6::text, $7::smallint,
-           'pending', 0, $8::integer, $9::text, $10::timestamptz, $11::timestamptz,
-           $11::timestamptz
-    WHERE NOT EXISTS (SELECT 1 FROM in_flight) AND NOT EXISTS (SELECT 1 FROM cached)
+    SELECT i.id, i.api_key_id, i.purl, i.ecosystem, i.name, i.version, i.priority,
+           'pending', 0, i.timeout_minutes, i.idempotency_key, i.not_before, i.created_at,
+           i.created_at
+    FROM input i
+    WHERE i.n NOT IN (SELECT n FROM in_flight) AND i.n NOT IN (SELECT n FROM cached)
+    ORDER BY i.api_key_id, i.purl, i.n
     ON CONFLICT DO NOTHING
     RETURNING *
 )
 SELECT 'deduplicated' AS outcome, * FROM in_flight
 UNION ALL SELECT 'cached', * FROM cached
-UNION ALL SELECT 'created', {_OWN_COLUMNS}, {", ".join(f"t.{c}" for c in _OUTCOME_COLUMNS)},
-    t.queue_stream, t.queue_seq FROM inserted t
-LIMIT 1
+UNION ALL SELECT 'created', i.n, {_OWN_COLUMNS},
+    {", ".join(f"t.{c}" for c in _OUTCOME_COLUMNS)}, t.queue_stream, t.queue_seq
+    FROM inserted t JOIN input i ON i.id = t.id
 """  # noqa: S608 (built from module constants only)
 
 
@@ -193,7 +208,7 @@ async def find_completed(
 
 
 def _new_row(task: NewTask) -> tuple[Any, ...]:
-    """$1..$11 of a new task row, shared by ``insert_task`` and ``submit``."""
+    """$1..$11 of a new task row, shared by ``insert_task`` and ``submit_many``."""
     package = task.package
     return (
         uuid4(),
@@ -228,14 +243,35 @@ async def insert_task(pool: asyncpg.Pool, task: NewTask) -> TaskRecord:
     return _record(row)
 
 
-async def submit(
-    pool: asyncpg.Pool, task: NewTask, *, analyzer_version: str, force: bool
-) -> tuple[str, TaskRecord] | None:
-    """Dedup, cache or insert in one statement: (outcome, record), or None after losing
-    a race (see ``_SUBMIT``)."""
+Submitted = tuple[str, TaskRecord] | None
+"""(outcome, record) of one submission, or None after losing a race (``_SUBMIT_MANY``)."""
+
+
+async def submit_many(
+    pool: asyncpg.Pool, submissions: Sequence[tuple[NewTask, bool]], *, analyzer_version: str
+) -> list[Submitted]:
+    """Dedup, cache or insert each (task, force) submission, in one statement."""
+    rows = [_new_row(task) for task, _ in submissions]
+    columns = [list(column) for column in zip(*rows, strict=True)]
     with translated_db_errors():
-        row = await pool.fetchrow(_SUBMIT, *_new_row(task), analyzer_version, force)
-    return None if row is None else (row["outcome"], _record(row))
+        answers = await pool.fetch(
+            _SUBMIT_MANY, *columns, [force for _, force in submissions], analyzer_version
+        )
+    by_position = {row["n"]: (row["outcome"], _record(row)) for row in answers}
+    return [by_position.get(position) for position in range(1, len(submissions) + 1)]
+
+
+class TaskSubmissions:
+    """``submit_many`` for the request path: the submissions of one event-loop tick
+    share one statement."""
+
+    def __init__(self, pool: asyncpg.Pool, analyzer_version: str) -> None:
+        self._batch: Coalescer[tuple[NewTask, bool], Submitted] = Coalescer(
+            functools.partial(submit_many, pool, analyzer_version=analyzer_version)
+        )
+
+    async def submit(self, task: NewTask, *, force: bool) -> Submitted:
+        return await self._batch((task, force))
 
 
 async def find_tasks(pool: asyncpg.Pool, task_ids: Sequence[UUID]) -> dict[UUID, TaskRecord]:
