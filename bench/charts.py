@@ -79,7 +79,7 @@ def draw_paced_latency(latest: dict[str, Any], path: Path) -> Path | None:
             markersize=3,
             color=COLOURS.get(row["system"]),
             linestyle=styles[runner_counts.index(row["runners"]) % len(styles)],
-            label=f"{row['system']}, {row['runners']} runners",
+            label=f"{row['system']}, {row['runners']} runner{'s' if row['runners'] > 1 else ''}",
         )
     axis.set_xscale("log")
     axis.set_xlabel("submit → recorded, ms (log)")
