@@ -47,21 +47,14 @@ from prometheus_client.parser import text_string_to_metric_families
 from bench.analysis_phases import STATIC_PHASES, interleaved, p90, phase_seconds
 from bench.detection import DEFAULT_CACHE, Input, download_real
 from bench.polling import wait_for_count
+from bench.sandbox_stack import sandbox_stack
 from packguard.common.db import create_pool
 from packguard.common.report import AnalysisReport
 from packguard.common.settings import StorageSettings
 from packguard.common.storage import open_report_store
-from packguard.devstack import (
-    connection_env,
-    ensure_analyzer_image,
-    ensure_base_image,
-    ensure_docker_engine,
-    start_stack,
-    stop_stack,
-)
 from tests.e2e.processes import Pipeline, create_api_key
 from tests.fixtures.packages import BuiltArtifact
-from tests.fixtures.registry import FixtureRegistry, serve_on_loopback
+from tests.fixtures.registry import FixtureRegistry
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results" / "analysis_pipeline.json"
@@ -157,6 +150,7 @@ async def analyse_one(
         what=f"finished ({purl})",
     )
     row = await pool.fetchrow(_ROW, task_id)
+    assert row is not None, task_id
     after = await fetch_seconds_so_far(session, metrics_url)
     fetch = after - before if after is not None and before is not None else None
     report = None
@@ -187,7 +181,6 @@ def print_table(rows: Sequence[Staged]) -> None:
 
 
 async def run(args: argparse.Namespace) -> list[Staged]:
-    docker_host = await ensure_docker_engine()
     print("downloading (or reading the cache of) popular packages…")
     inputs = interleaved(
         await download_real(args.cache, (args.count + 1) // 2, args.max_bytes, every_artifact=True),
@@ -195,46 +188,37 @@ async def run(args: argparse.Namespace) -> list[Staged]:
     )
     with tempfile.TemporaryDirectory(prefix="packguard-bench-pipeline-", dir="/var/tmp") as tmp:
         root = Path(tmp)
-        await ensure_base_image(docker_host, log_path=root / "base.log")
-        image = await ensure_analyzer_image(
-            docker_host, repo_root=REPO, log_path=root / "image.log", state_dir=root
-        )
-        stack = await start_stack(root / "stack", free_ports=True, with_docker=False)
-        registry = FixtureRegistry()
-        stock_mirror(registry, inputs)
-        mirror = await serve_on_loopback(registry)
-        env = {
-            **connection_env(stack),
-            "DOCKER_HOST": docker_host,
-            "ANALYZER_IMAGE": image,
-            "WORK_DIR": str(root / "work"),
-            "PYPI_INDEX_URL": registry.pypi_index_url,
-            "NPM_REGISTRY_URL": registry.npm_registry_url,
-        }
-        pipeline = Pipeline(base_env=env, log_dir=root / "logs")
-        pipeline.log_dir.mkdir()
-        try:
-            await pipeline.start(runners=1)
-            key = create_api_key(env["DATABASE_URL"], "bench", rate_limit=1_000_000)
-            metrics_url = f"http://127.0.0.1:{pipeline.get('runner-0').env['METRICS_PORT']}/metrics"
-            pool = await create_pool(env["DATABASE_URL"], max_size=2)
-            rows: list[Staged] = []
-            async with (
-                open_report_store(StorageSettings(**_storage_env(env))) as store,
-                aiohttp.ClientSession(pipeline.gateway_url, headers={"X-API-Key": key}) as http,
-            ):
-                for index, item in enumerate(inputs):
-                    row = await analyse_one(
-                        http, pool, store, metrics_url, purl_of(item), args.timeout
-                    )
-                    rows.append(row)
-                    total = row.seconds["total"] or 0.0
-                    print(f"  {index + 1}/{len(inputs)} {row.purl} {total:.1f}s", flush=True)
-            await pool.close()
-        finally:
-            await pipeline.stop()
-            await mirror.cleanup()
-            await stop_stack(stack.state_dir, purge=True)
+        async with sandbox_stack(root) as stack:
+            stock_mirror(stack.registry, inputs)
+            pipeline = Pipeline(base_env=stack.env, log_dir=root / "logs")
+            pipeline.log_dir.mkdir()
+            try:
+                await pipeline.start(runners=1)
+                return await _analyse_all(args, stack.env, pipeline, [purl_of(i) for i in inputs])
+            finally:
+                await pipeline.stop()
+
+
+async def _analyse_all(
+    args: argparse.Namespace, env: dict[str, str], pipeline: Pipeline, purls: list[str]
+) -> list[Staged]:
+    """Each purl in turn, submitted when the one before has finished."""
+    key = create_api_key(env["DATABASE_URL"], "bench", rate_limit=1_000_000)
+    metrics_url = f"http://127.0.0.1:{pipeline.get('runner-0').env['METRICS_PORT']}/metrics"
+    pool = await create_pool(env["DATABASE_URL"], max_size=2)
+    rows: list[Staged] = []
+    try:
+        async with (
+            open_report_store(StorageSettings.model_validate(_storage_env(env))) as store,
+            aiohttp.ClientSession(pipeline.gateway_url, headers={"X-API-Key": key}) as http,
+        ):
+            for index, purl in enumerate(purls):
+                row = await analyse_one(http, pool, store, metrics_url, purl, args.timeout)
+                rows.append(row)
+                total = row.seconds["total"] or 0.0
+                print(f"  {index + 1}/{len(purls)} {row.purl} {total:.1f}s", flush=True)
+    finally:
+        await pool.close()
     return rows
 
 

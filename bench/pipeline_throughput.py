@@ -18,17 +18,9 @@ from pathlib import Path
 
 import aiohttp
 
-from packguard.devstack import (
-    connection_env,
-    ensure_analyzer_image,
-    ensure_base_image,
-    ensure_docker_engine,
-    start_stack,
-    stop_stack,
-)
+from bench.sandbox_stack import sandbox_stack
 from tests.e2e.processes import Pipeline, create_api_key
 from tests.fixtures.packages import pypi_sdist
-from tests.fixtures.registry import FixtureRegistry, serve_on_loopback
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -68,45 +60,23 @@ async def _measure(pipeline: Pipeline, key: str, purls: list[str]) -> dict[str, 
 
 
 async def main(tasks: int, runner_counts: list[int]) -> list[dict[str, float]]:
-    host = await ensure_docker_engine()
+    results = []
     with tempfile.TemporaryDirectory(prefix="packguard-bench-") as scratch:
         root = Path(scratch)
-        await ensure_base_image(host, log_path=root / "base.log")
-        image = await ensure_analyzer_image(
-            host, repo_root=REPO, log_path=root / "image.log", state_dir=root
-        )
-        stack = await start_stack(root / "stack", free_ports=True, with_docker=False)
-        registry = FixtureRegistry()
-        server = await serve_on_loopback(registry)
-        results = []
-        try:
-            env = connection_env(stack)
-            key = create_api_key(env["DATABASE_URL"], "bench", rate_limit=100_000)
+        async with sandbox_stack(root) as stack:
+            key = create_api_key(stack.env["DATABASE_URL"], "bench", rate_limit=100_000)
             for runners in runner_counts:
                 purls = []
                 for i in range(tasks):
                     version = f"{runners}.0.{i}"
-                    registry.add_pypi("bench-pkg", pypi_sdist("bench-pkg", version))
+                    stack.registry.add_pypi("bench-pkg", pypi_sdist("bench-pkg", version))
                     purls.append(f"pkg:pypi/bench-pkg@{version}")
-                pipeline = Pipeline(
-                    base_env={
-                        **env,
-                        "DOCKER_HOST": host,
-                        "ANALYZER_IMAGE": image,
-                        "WORK_DIR": str(root / "work"),
-                        "PYPI_INDEX_URL": registry.pypi_index_url,
-                        "NPM_REGISTRY_URL": registry.npm_registry_url,
-                    },
-                    log_dir=root,
-                )
+                pipeline = Pipeline(base_env=stack.env, log_dir=root)
                 await pipeline.start(runners=runners)
                 try:
                     results.append({"runners": runners, **await _measure(pipeline, key, purls)})
                 finally:
                     await pipeline.stop()
-        finally:
-            await server.cleanup()
-            await stop_stack(stack.state_dir, purge=True)
     return results
 
 
