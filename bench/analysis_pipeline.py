@@ -106,13 +106,17 @@ def staged(
         seconds["record"] = float(row["recorded"] - row["finished"])
     if report is not None and report.started_at is not None and row["started"] is not None:
         fetched = fetch or 0.0
-        seconds["fetch"] = fetch
-        seconds["start"] = report.started_at.timestamp() - float(row["started"]) - fetched
-        seconds["static"] = phase_seconds(report, STATIC_PHASES)
-        seconds["dynamic"] = phase_seconds(report, ("install", "import"))
+        start = report.started_at.timestamp() - float(row["started"]) - fetched
+        static = phase_seconds(report, STATIC_PHASES)
+        dynamic = phase_seconds(report, ("install", "import"))
         runner = float(row["finished"] - row["started"])
-        known = fetched + seconds["start"] + seconds["static"] + seconds["dynamic"]
-        seconds["other"] = runner - known
+        seconds.update(
+            fetch=fetch,
+            start=start,
+            static=static,
+            dynamic=dynamic,
+            other=runner - fetched - start - static - dynamic,
+        )
     status = row["status"] if row["status"] == "completed" else row["error_category"]
     return Staged(purl, status, row["verdict_label"], seconds)
 
