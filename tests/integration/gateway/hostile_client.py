@@ -127,11 +127,21 @@ class SlowClient:
     received: bytes = b""
     closed_by_server: bool = False
 
+    async def _read_until_closed(self, reader: asyncio.StreamReader) -> None:
+        """Keep what the server sends as it arrives: a server that closes while our drip
+        bytes are unread resets the connection (after its lingering time), and a reset
+        would discard an answer that was still waiting in a read-to-EOF buffer."""
+        try:
+            while chunk := await reader.read(65536):
+                self.received += chunk
+        except ConnectionError:
+            pass
+
     async def run(self, deadline: float) -> None:
         """Drip until the server closes the connection or ``deadline`` (loop time) passes."""
         reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
         loop = asyncio.get_running_loop()
-        reading = asyncio.create_task(reader.read())
+        reading = asyncio.create_task(self._read_until_closed(reader))
         try:
             writer.write(self.preamble)
             for byte in self.drip:
@@ -141,11 +151,7 @@ class SlowClient:
                 await asyncio.wait({reading}, timeout=self.interval)
             remaining = max(0.0, deadline - loop.time())
             done, _ = await asyncio.wait({reading}, timeout=remaining)
-            if done and reading.exception() is None:
-                self.received = reading.result()
-                self.closed_by_server = True
-            elif done:
-                self.closed_by_server = isinstance(reading.exception(), ConnectionError)
+            self.closed_by_server = bool(done)
         except ConnectionError:
             self.closed_by_server = True
         finally:
