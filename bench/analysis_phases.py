@@ -260,9 +260,14 @@ def p90(values: Sequence[float]) -> float:
     return statistics.quantiles(values, n=10, method="inclusive")[8]
 
 
+def median_p90(values: Sequence[float | None]) -> tuple[float, float] | None:
+    """(median, p90) of the known values; None when none is known."""
+    known = [value for value in values if value is not None]
+    return (statistics.median(known), p90(known)) if known else None
+
+
 def summary(rows: Sequence[Measured], column: str) -> tuple[float, float] | None:
-    values = [v for row in rows if (v := row.column(column)) is not None]
-    return (statistics.median(values), p90(values)) if values else None
+    return median_p90([row.column(column) for row in rows])
 
 
 def print_rows(rows: Sequence[Measured]) -> None:

@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import statistics
 import tempfile
 import time
 from collections.abc import Sequence
@@ -44,7 +43,7 @@ import aiohttp
 import asyncpg
 from prometheus_client.parser import text_string_to_metric_families
 
-from bench.analysis_phases import STATIC_PHASES, interleaved, p90, phase_seconds
+from bench.analysis_phases import STATIC_PHASES, interleaved, median_p90, phase_seconds
 from bench.detection import DEFAULT_CACHE, Input, download_real
 from bench.polling import wait_for_count
 from bench.sandbox_stack import sandbox_stack
@@ -164,8 +163,7 @@ async def analyse_one(
 
 
 def summary(rows: Sequence[Staged], stage: str) -> tuple[float, float] | None:
-    values = [v for row in rows if (v := row.seconds[stage]) is not None]
-    return (statistics.median(values), p90(values)) if values else None
+    return median_p90([row.seconds[stage] for row in rows])
 
 
 def print_table(rows: Sequence[Staged]) -> None:

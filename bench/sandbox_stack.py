@@ -16,6 +16,7 @@ from packguard.devstack import (
     start_stack,
     stop_stack,
 )
+from tests.e2e.processes import sandbox_env
 from tests.fixtures.registry import FixtureRegistry, serve_on_loopback
 
 REPO = Path(__file__).resolve().parent.parent
@@ -44,11 +45,13 @@ async def sandbox_stack(root: Path) -> AsyncIterator[SandboxStack]:
         yield SandboxStack(
             env={
                 **connection_env(stack),
-                "DOCKER_HOST": docker_host,
-                "ANALYZER_IMAGE": image,
-                "WORK_DIR": str(root / "work"),
-                "PYPI_INDEX_URL": registry.pypi_index_url,
-                "NPM_REGISTRY_URL": registry.npm_registry_url,
+                **sandbox_env(
+                    docker_host=docker_host,
+                    image=image,
+                    work_dir=root / "work",
+                    pypi_index_url=registry.pypi_index_url,
+                    npm_registry_url=registry.npm_registry_url,
+                ),
             },
             registry=registry,
         )

@@ -35,7 +35,7 @@ from packguard.devstack import (
     start_stack,
     stop_stack,
 )
-from tests.e2e.processes import Pipeline, create_api_key
+from tests.e2e.processes import Pipeline, create_api_key, sandbox_env
 from tests.fixtures.registry import FixtureRegistry, serve_on_loopback
 
 REPO = Path(__file__).resolve().parents[2]
@@ -125,11 +125,13 @@ async def _run(
     env = {
         **connection_env(stack),
         **SERVICE_ENV,
-        "DOCKER_HOST": docker_host,
-        "ANALYZER_IMAGE": image,
-        "WORK_DIR": str(work_dir),
-        "PYPI_INDEX_URL": registry.pypi_index_url,
-        "NPM_REGISTRY_URL": registry.npm_registry_url,
+        **sandbox_env(
+            docker_host=docker_host,
+            image=image,
+            work_dir=work_dir,
+            pypi_index_url=registry.pypi_index_url,
+            npm_registry_url=registry.npm_registry_url,
+        ),
     }
     pipeline = Pipeline(base_env=env, log_dir=root / "logs")
     pipeline.log_dir.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from tests.e2e.processes import Pipeline, create_api_key
+from tests.e2e.processes import Pipeline, create_api_key, sandbox_env
 from tests.fixtures.registry import FixtureRegistry
 
 
@@ -25,11 +25,13 @@ async def pipeline(
     """Fresh database tables and Redis (through db_pool/redis_client), then the services."""
     env = {
         **service_env,
-        "DOCKER_HOST": docker_host,
-        "ANALYZER_IMAGE": analyzer_image,
-        "WORK_DIR": str(tmp_path / "work"),
-        "PYPI_INDEX_URL": fixture_registry.pypi_index_url,
-        "NPM_REGISTRY_URL": fixture_registry.npm_registry_url,
+        **sandbox_env(
+            docker_host=docker_host,
+            image=analyzer_image,
+            work_dir=tmp_path / "work",
+            pypi_index_url=fixture_registry.pypi_index_url,
+            npm_registry_url=fixture_registry.npm_registry_url,
+        ),
         "CLAIM_IDLE_MS": "3000",
         "SWEEP_PENDING_AFTER_SECONDS": "5",
     }

@@ -132,6 +132,20 @@ class Pipeline:
         return "\n".join(f"--- {s.name}\n{s.log_tail()}" for s in self.services)
 
 
+def sandbox_env(
+    *, docker_host: str, image: str, work_dir: Path, pypi_index_url: str, npm_registry_url: str
+) -> dict[str, str]:
+    """What runners need beside the connections to run real analyses: the engine, the
+    analyzer image, a work dir, and the registries to fetch from."""
+    return {
+        "DOCKER_HOST": docker_host,
+        "ANALYZER_IMAGE": image,
+        "WORK_DIR": str(work_dir),
+        "PYPI_INDEX_URL": pypi_index_url,
+        "NPM_REGISTRY_URL": npm_registry_url,
+    }
+
+
 def create_api_key(database_url: str, name: str, *, rate_limit: int) -> str:
     """A key made the way an operator makes one: ``packguard apikey create``."""
     result = subprocess.run(
