@@ -321,3 +321,26 @@ async def test_lower_priority_is_claimed_only_for_slots_the_higher_left_free(
     release.set()
     await run
     assert await redis_client.xlen(LOW) == 4
+
+
+async def test_a_quiet_stream_is_read_again_without_the_batch_wait(
+    redis_client: redis.Redis,
+) -> None:
+    # A wait this long would time the test out if a one-message read were followed by it.
+    seen: list[UUID] = []
+
+    async def handler(task: TaskMessage, _: Delivery) -> None:
+        seen.append(task.task_id)
+
+    consumer = _consumer(redis_client, handler, concurrency=4, batch_wait_ms=600_000)
+    running = asyncio.create_task(consumer.run())
+    try:
+        for expected in range(1, 4):
+            await publish(redis_client, LOW, _task())
+            async with asyncio.timeout(20):
+                while len(seen) < expected:
+                    await asyncio.sleep(0.01)
+    finally:
+        consumer.stop()
+        await asyncio.wait_for(running, timeout=20)
+    assert len(seen) == 3

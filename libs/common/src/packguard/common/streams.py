@@ -119,10 +119,12 @@ class ConsumerOptions:
     delete_acked: bool = True
     """Trim acknowledged entries (each stream has one group), so streams stay small."""
     batch_wait_ms: int = 20
-    """After a read that filled fewer slots than were free, wait this long before reading
-    again: what arrives meanwhile comes as one batch and shares every round trip of its
-    handling (read, statements, pipelines, ack) instead of paying them per message. At
-    most this much latency per hop, and only when the stream was drained."""
+    """After a read that took several messages but filled fewer slots than were free,
+    wait this long before reading again: messages are arriving faster than one at a
+    time, so what arrives meanwhile comes as one batch and shares every round trip of
+    its handling (read, statements, pipelines, ack) instead of paying them per message.
+    A read of a single message means a quiet stream, where waiting would only add
+    latency. At most this much latency per hop, and only under load."""
 
 
 class StreamConsumer(Generic[M]):
@@ -157,8 +159,8 @@ class StreamConsumer(Generic[M]):
         self._acks: Coalescer[tuple[str, str, tuple[Reply, ...]], None] = Coalescer(self._ack_batch)
         self._read_in_order = client.register_script(READ_IN_ORDER)
         self._publish_then_ack = client.register_script(PUBLISH_THEN_ACK)
-        self._short_read = False
-        """The last read filled fewer slots than were free (see ``batch_wait_ms``)."""
+        self._batching = False
+        """The last read took several messages yet left slots free (see ``batch_wait_ms``)."""
         self._backlog = False
         """A reclaim pass found idle messages (e.g. all that failed during an outage): the
         read loop reclaims until none is left, as slots free up, before reading new ones,
@@ -238,8 +240,8 @@ class StreamConsumer(Generic[M]):
         return [(*entry, 1) for entry in parse_read_in_order(response)]
 
     async def _settle(self) -> None:
-        """After a short read, let more messages arrive before the next one."""
-        if self._short_read and self._options.batch_wait_ms > 0:
+        """Under load, after a short read, let more messages arrive before the next one."""
+        if self._batching and self._options.batch_wait_ms > 0:
             await asyncio.sleep(self._options.batch_wait_ms / 1000)
 
     async def _wait_for_free_slot(self) -> None:
@@ -267,7 +269,7 @@ class StreamConsumer(Generic[M]):
         return entries
 
     def _dispatch(self, entries: list[Entry], *, short: bool = False) -> None:
-        self._short_read = short
+        self._batching = short and len(entries) > 1
         for stream, message_id, fields, deliveries in entries:
             if (stream, message_id) in self._in_hand:
                 continue  # reclaimed from ourselves while still being handled
