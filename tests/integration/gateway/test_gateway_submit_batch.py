@@ -138,3 +138,28 @@ async def test_concurrent_posts_of_one_package_get_one_task(
     assert sorted(status for status, _ in bodies) == [200] * 5 + [202]
     assert {data["task_id"] for _, data in bodies} == {bodies[0][1]["task_id"]}
     assert sorted(data["outcome"] for _, data in bodies) == ["created"] + ["deduplicated"] * 5
+
+
+async def test_two_gateways_batches_in_opposite_orders_never_deadlock(
+    db_pool: asyncpg.Pool, make_key: MakeKey
+) -> None:
+    # Two gateway replicas coalesce the same packages in different orders. Rows inserted
+    # in each batch's own order would lock the unique index's entries from both ends and
+    # meet in the middle: a deadlock, and one whole batch failing.
+    key = await _key_id(make_key, "two-gateways")
+    async with db_pool.acquire(), db_pool.acquire():
+        pass  # both connections open, so the two batches really run at once
+    for round_ in range(3):
+        purls = [f"pkg:npm/race-{round_}-{i:04d}@1.0.0" for i in range(1500)]
+        forward = [(_new(key, purl), False) for purl in purls]
+        backward = [(_new(key, purl), False) for purl in reversed(purls)]
+        first, second = await asyncio.gather(
+            submit_many(db_pool, forward, analyzer_version=VERSION),
+            submit_many(db_pool, backward, analyzer_version=VERSION),
+        )
+        outcomes = [answer[0] for answer in first + second if answer]
+        assert outcomes.count("created") == len(purls)
+        count = await db_pool.fetchval(
+            "SELECT count(*) FROM tasks WHERE purl LIKE $1", f"pkg:npm/race-{round_}-%"
+        )
+        assert count == len(purls)
