@@ -11,7 +11,7 @@ import pytest
 
 from packguard.common.errors import ArtifactTooLarge, DigestMismatch, NotFound
 from packguard.common.storage import ReportStore
-from packguard.common.uploads import UploadStore, upload_key
+from packguard.common.uploads import EXPIRY_RULE_ID, UploadStore, upload_key
 
 pytestmark = pytest.mark.integration
 
@@ -72,3 +72,50 @@ async def test_fetch_of_a_missing_upload_is_not_found(
         await UploadStore.sharing(report_store).fetch_to(
             "0" * 64, tmp_path / "missing.tgz", max_bytes=1 << 20
         )
+
+
+async def _rules(report_store: ReportStore) -> list[dict[str, object]]:
+    client = report_store._client  # the same client the store's lifecycle calls use
+    try:
+        answer = await client.get_bucket_lifecycle_configuration(Bucket=report_store._bucket)
+    except client.exceptions.ClientError:
+        return []
+    rules: list[dict[str, object]] = answer["Rules"]
+    return rules
+
+
+async def test_uploads_expire_by_a_lifecycle_rule_beside_the_operators_own(
+    report_store: ReportStore,
+) -> None:
+    store = UploadStore.sharing(report_store)
+    operators = {
+        "ID": "operator-logs",
+        "Filter": {"Prefix": "logs/"},
+        "Status": "Enabled",
+        "Expiration": {"Days": 3},
+    }
+    await report_store._client.put_bucket_lifecycle_configuration(
+        Bucket=report_store._bucket, LifecycleConfiguration={"Rules": [operators]}
+    )
+    try:
+        await store.expire_after(7)
+        await store.expire_after(7)  # unchanged: nothing rewritten or doubled
+        by_id = {rule["ID"]: rule for rule in await _rules(report_store)}
+        assert by_id.keys() == {"operator-logs", EXPIRY_RULE_ID}
+        assert by_id[EXPIRY_RULE_ID]["Filter"] == {"Prefix": "uploads/"}
+        assert by_id[EXPIRY_RULE_ID]["Expiration"] == {"Days": 7}
+
+        await store.expire_after(0)
+        assert [rule["ID"] for rule in await _rules(report_store)] == ["operator-logs"]
+    finally:
+        await report_store._client.delete_bucket_lifecycle(Bucket=report_store._bucket)
+
+
+async def test_expiry_alone_is_removed_with_the_whole_configuration(
+    report_store: ReportStore,
+) -> None:
+    store = UploadStore.sharing(report_store)
+    await store.expire_after(30)
+    assert [rule["ID"] for rule in await _rules(report_store)] == [EXPIRY_RULE_ID]
+    await store.expire_after(0)
+    assert await _rules(report_store) == []
