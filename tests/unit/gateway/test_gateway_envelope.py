@@ -140,3 +140,13 @@ async def test_error_middleware_asks_for_bearer_on_401() -> None:
     response = await error_envelope(_request(), handler)
 
     assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+async def test_error_middleware_says_when_to_retry_a_503() -> None:
+    async def handler(_: web.Request) -> web.StreamResponse:
+        raise DependencyUnavailable("database unavailable: refused")
+
+    response = await error_envelope(_request(), handler)
+
+    assert response.status == 503
+    assert int(response.headers["Retry-After"]) > 0

@@ -46,10 +46,21 @@ async def _keep_session(connection: asyncpg.Connection) -> None:
     """
 
 
-async def create_pool(dsn: str, *, max_size: int = 10) -> asyncpg.Pool:
+async def create_pool(dsn: str, *, max_size: int = 10, connect_now: bool = True) -> asyncpg.Pool:
+    """A pool; with ``connect_now=False`` it opens no connection until a query needs one,
+    so it exists while PostgreSQL is down (each query then fails with
+    DependencyUnavailable until the server is back)."""
+    # A lazy pool keeps no connection floor: asyncpg would re-open it in a retry loop of
+    # its own, with a warning per attempt, for as long as an outage lasts.
+    size = 1 if connect_now else 0
     with translated_db_errors():
         pool = await asyncpg.create_pool(
-            dsn, min_size=1, max_size=max_size, timeout=10, reset=_keep_session
+            dsn,
+            init_size=size,
+            min_size=size,
+            max_size=max_size,
+            timeout=10,
+            reset=_keep_session,
         )
     assert pool is not None
     return pool
@@ -69,22 +80,26 @@ def migration_files() -> list[tuple[int, str, str]]:
 async def apply_migrations(pool: asyncpg.Pool) -> list[str]:
     """Apply pending migrations once, whoever else is starting; return the names applied."""
     applied: list[str] = []
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK_ID)
-        await conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations ("
-            " version integer PRIMARY KEY, name text NOT NULL,"
-            " applied_at timestamptz NOT NULL DEFAULT now())"
-        )
-        done = {row["version"] for row in await conn.fetch("SELECT version FROM schema_migrations")}
-        for version, name, sql in migration_files():
-            if version in done:
-                continue
-            await conn.execute(sql)
+    # Translated: a service retries its migrations while PostgreSQL is unreachable.
+    with translated_db_errors():
+        async with pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK_ID)
             await conn.execute(
-                "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", version, name
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " version integer PRIMARY KEY, name text NOT NULL,"
+                " applied_at timestamptz NOT NULL DEFAULT now())"
             )
-            applied.append(name)
+            done = {
+                row["version"] for row in await conn.fetch("SELECT version FROM schema_migrations")
+            }
+            for version, name, sql in migration_files():
+                if version in done:
+                    continue
+                await conn.execute(sql)
+                await conn.execute(
+                    "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", version, name
+                )
+                applied.append(name)
     if applied:
         log.info("db_migrations_applied", migrations=applied)
     return applied

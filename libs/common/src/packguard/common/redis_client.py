@@ -8,6 +8,8 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from packguard.common.errors import DependencyUnavailable
+
 
 def create_redis(url: str) -> redis.Redis:
     # Retries ride out a Redis restart (AOF keeps the data) without failing handlers.
@@ -24,6 +26,14 @@ def create_redis(url: str) -> redis.Redis:
         # reply surfaces as an error instead of a coroutine waiting forever.
         socket_timeout=30,
     )
+
+
+async def ping(client: redis.Redis) -> None:
+    """Raise DependencyUnavailable unless Redis answers (a service's connect step)."""
+    try:
+        await client.ping()
+    except (redis.RedisError, OSError) as exc:
+        raise DependencyUnavailable(f"redis unavailable: {exc}") from exc
 
 
 async def is_redis_ready(client: redis.Redis) -> bool:

@@ -1,9 +1,15 @@
-"""Run the gateway: settings → logging → Redis → PostgreSQL → S3 → app, until SIGTERM."""
+"""Run the gateway: settings → logging → clients → app, until SIGTERM.
+
+It listens at once, whatever the state of Redis, PostgreSQL and S3: PostgreSQL is
+reached and migrated in the background (``packguard.common.startup``), and until then
+/ready/ says not ready and the key-protected routes answer 503.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import signal
+import contextlib
+import functools
 
 import structlog
 import uvloop
@@ -13,39 +19,41 @@ from packguard.common.db import apply_migrations, create_pool
 from packguard.common.logs import configure_logging
 from packguard.common.redis_client import create_redis
 from packguard.common.settings import StorageSettings
+from packguard.common.startup import Connector, Dependency, run_once_connected
 from packguard.common.storage import open_report_store
 from packguard.common.tracing import configure_tracing
 from packguard.gateway.app import create_app
 from packguard.gateway.settings import GatewaySettings
+from packguard.gateway.startup_gate import DATABASE
 
 log = structlog.get_logger("packguard.gateway")
 
 
 async def serve(settings: GatewaySettings) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    redis_client = create_redis(settings.redis_url)
-    pool = await create_pool(
-        settings.database_url.get_secret_value(), max_size=settings.database_pool_size
-    )
-    try:
-        await apply_migrations(pool)
-        async with open_report_store(StorageSettings()) as report_store:
-            app = create_app(settings, redis_client, pool, report_store)
-            runner = web.AppRunner(
-                app, access_log=None, shutdown_timeout=settings.shutdown_timeout_seconds
-            )
-            await runner.setup()
-            await web.TCPSite(runner, settings.host, settings.port).start()
-            log.info("gateway_listening", host=settings.host, port=settings.port)
-            await stop.wait()
-            log.info("gateway_stopping")
-            await runner.cleanup()
-    finally:
-        await pool.close()
-        await redis_client.aclose()
+    async with contextlib.AsyncExitStack() as stack:
+        redis_client = create_redis(settings.redis_url)
+        stack.push_async_callback(redis_client.aclose)
+        pool = await create_pool(
+            settings.database_url.get_secret_value(),
+            max_size=settings.database_pool_size,
+            connect_now=False,
+        )
+        stack.push_async_callback(pool.close)
+        report_store = await stack.enter_async_context(open_report_store(StorageSettings()))
+        connector = await stack.enter_async_context(
+            Connector([Dependency(DATABASE, functools.partial(apply_migrations, pool))])
+        )
+        app = create_app(settings, redis_client, pool, report_store, connector=connector)
+        runner = web.AppRunner(
+            app, access_log=None, shutdown_timeout=settings.shutdown_timeout_seconds
+        )
+        await runner.setup()
+        stack.push_async_callback(runner.cleanup)
+        await web.TCPSite(runner, settings.host, settings.port).start()
+        log.info("gateway_listening", host=settings.host, port=settings.port)
+        stopped = asyncio.Event()
+        await run_once_connected(connector, stopped.wait, stopped.set)
+        log.info("gateway_stopping")
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from opentelemetry import trace
 
 from packguard.common.health import health_routes
 from packguard.common.redis_client import is_redis_ready
+from packguard.common.startup import Connector
 from packguard.common.storage import ReportStore
 from packguard.common.uploads import UploadStore
 from packguard.gateway.auth import authenticate_and_limit
@@ -24,7 +25,9 @@ from packguard.gateway.redis_state import IdempotencyStore
 from packguard.gateway.routes import ROUTE_HANDLERS
 from packguard.gateway.server_limits import header_budget, server_options
 from packguard.gateway.settings import GatewaySettings
+from packguard.gateway.startup_gate import until_connected
 from packguard.gateway.state import (
+    CONNECTOR,
     DOCS_HTML,
     LOOKUPS,
     METRICS,
@@ -46,15 +49,26 @@ def create_app(
     redis_client: redis.Redis,
     pool: asyncpg.Pool,
     report_store: ReportStore,
+    *,
+    connector: Connector | None = None,
 ) -> web.Application:
-    """The gateway application; the caller owns (opens and closes) the clients."""
+    """The gateway application; the caller owns (opens and closes) the clients.
+
+    With a ``connector`` still connecting PostgreSQL, the key-protected routes answer 503
+    and /ready/ says not ready; without one the pool is taken as migrated.
+    """
     metrics = GatewayMetrics()
+    # Outermost first: the request context sees every response, errors included.
+    middlewares = [request_context, error_envelope, header_budget]
+    if connector is not None:
+        middlewares.append(until_connected)
     app = web.Application(
         client_max_size=settings.max_body_bytes,
         handler_args=server_options(settings),
-        # Outermost first: the request context sees every response, errors included.
-        middlewares=[request_context, error_envelope, header_budget, authenticate_and_limit],
+        middlewares=[*middlewares, authenticate_and_limit],
     )
+    if connector is not None:
+        app[CONNECTOR] = connector
     app[SETTINGS] = settings
     app[REDIS] = redis_client
     app[POOL] = pool
@@ -90,7 +104,8 @@ def create_app(
             "postgres": await is_database_ready(pool),
         }
 
-    app.add_routes(health_routes(metrics.registry, readiness))
+    ready = connector.readiness(readiness) if connector is not None else readiness
+    app.add_routes(health_routes(metrics.registry, ready))
     app.on_startup.append(freeze_startup_heap)
     app.on_cleanup.append(unfreeze_heap)
     return app

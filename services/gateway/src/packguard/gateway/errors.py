@@ -1,6 +1,7 @@
 """Errors as JSON envelopes, in one middleware.
 
-A PackguardError keeps its ``code`` and ``http_status`` (and ``fields``); an aiohttp
+A PackguardError keeps its ``code`` and ``http_status`` (and ``fields``; a 503
+``dependency_unavailable`` also says when to retry, in Retry-After); an aiohttp
 HTTP error (unknown route, wrong method, body over the size limit) gets the matching
 code, a body aiohttp cannot decode 400 ``invalid_body``; anything else is a 500
 ``internal_error`` whose traceback is logged.
@@ -15,6 +16,7 @@ from aiohttp.web_protocol import RequestPayloadError
 
 from packguard.common.errors import (
     BodyTooLarge,
+    DependencyUnavailable,
     InvalidInput,
     NotFound,
     PackguardError,
@@ -48,6 +50,9 @@ class UndecodableBody(InvalidInput):
 
 
 CLIENT_CLOSED_REQUEST = 499
+DEPENDENCY_RETRY_AFTER_SECONDS = 5
+"""Retry-After of a 503: a dependency is usually back within seconds, and the gateway's
+reconnect backoff (``packguard.common.startup``) is capped at 5 s."""
 
 _HTTP_CODES = {
     400: "invalid_input",
@@ -71,7 +76,11 @@ async def error_envelope(request: web.Request, handler: Handler) -> web.StreamRe
     try:
         return await handler(request)
     except PackguardError as exc:
-        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
+        headers = None
+        if isinstance(exc, Unauthorized):
+            headers = {"WWW-Authenticate": "Bearer"}
+        elif isinstance(exc, DependencyUnavailable):
+            headers = {"Retry-After": str(DEPENDENCY_RETRY_AFTER_SECONDS)}
         if exc.http_status >= 500:
             log.warning("http_dependency_error", code=exc.code, error=exc.message)
         return error_response(

@@ -214,6 +214,11 @@ def _response_headers(operation: Operation, status: int) -> dict[str, Any]:
             "required": True,
             "schema": _SECONDS_OR_COUNT,
         }
+    if status == 503 and not operation.is_raw:
+        headers["Retry-After"] = {
+            "description": "Seconds to wait before trying again (the gateway reconnects).",
+            "schema": _SECONDS_OR_COUNT,
+        }
     return headers
 
 

@@ -9,6 +9,7 @@ import redis.asyncio as redis
 from aiohttp import web
 from opentelemetry import trace
 
+from packguard.common.startup import Connector
 from packguard.common.storage import ReportStore
 from packguard.gateway.apikeys import ApiKey
 from packguard.gateway.lookups import RequestLookups
@@ -27,6 +28,7 @@ LOOKUPS = web.AppKey("lookups", RequestLookups)
 OPENAPI = web.AppKey("openapi", dict[str, Any])
 DOCS_HTML = web.AppKey("docs_html", str)
 TRACER = web.AppKey("tracer", trace.Tracer)
+CONNECTOR = web.AppKey("connector", Connector)
 
 REQUEST_ID = web.RequestKey("request_id", str)
 API_KEY = web.RequestKey("api_key", ApiKey)

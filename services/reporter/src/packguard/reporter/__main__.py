@@ -1,10 +1,14 @@
-"""``python -m packguard.reporter``: settings → logging → tracing → clients → run."""
+"""``python -m packguard.reporter``: settings → logging → tracing → clients → run.
+
+It starts whatever the state of Redis, PostgreSQL and S3: they are reached (migrations
+applied, bucket ensured) in the background, /ready/ says which are missing, and events
+are read only once all three are there, so none waits pending on a dependency at start.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import signal
+import functools
 
 import structlog
 import uvloop
@@ -13,8 +17,9 @@ from prometheus_client import CollectorRegistry
 from packguard.common.db import apply_migrations, create_pool
 from packguard.common.health import serve_health
 from packguard.common.logs import configure_logging
-from packguard.common.redis_client import create_redis
+from packguard.common.redis_client import create_redis, ping
 from packguard.common.settings import StorageSettings
+from packguard.common.startup import Connector, Dependency, run_once_connected
 from packguard.common.storage import open_report_store
 from packguard.common.tracing import configure_tracing
 from packguard.reporter.service import Reporter
@@ -32,24 +37,35 @@ async def serve(settings: ReporterSettings, storage: StorageSettings) -> None:
         client = create_redis(settings.redis_url)
         stack.push_async_callback(client.aclose)
         pool = await create_pool(
-            settings.database_url.get_secret_value(), max_size=settings.database_pool_size
+            settings.database_url.get_secret_value(),
+            max_size=settings.database_pool_size,
+            connect_now=False,
         )
         stack.push_async_callback(pool.close)
-        await apply_migrations(pool)
         store = await stack.enter_async_context(open_report_store(storage))
-        await store.ensure_bucket()
         registry = CollectorRegistry()
         reporter = Reporter(
             settings=settings, client=client, pool=pool, store=store, registry=registry
         )
-        await stack.enter_async_context(
-            serve_health(settings.metrics_host, settings.metrics_port, registry, reporter.readiness)
+        connector = await stack.enter_async_context(
+            Connector(
+                [
+                    Dependency("redis", functools.partial(ping, client)),
+                    Dependency("postgres", functools.partial(apply_migrations, pool)),
+                    Dependency("s3", store.ensure_bucket),
+                ]
+            )
         )
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, reporter.stop)
+        await stack.enter_async_context(
+            serve_health(
+                settings.metrics_host,
+                settings.metrics_port,
+                registry,
+                connector.readiness(reporter.readiness),
+            )
+        )
         log.info("reporter_started")
-        await reporter.run()
+        await run_once_connected(connector, reporter.run, reporter.stop)
         log.info("reporter_stopped")
 
 

@@ -1,10 +1,14 @@
-"""Runner process: settings → logging → clients → Runner → consume until SIGTERM."""
+"""Runner process: settings → logging → clients → Runner → consume until SIGTERM.
+
+It starts whatever the state of Redis and S3 (which only uploaded artifacts need, per
+task): Redis is reached in the background, /ready/ says not ready until it is, and the
+runner claims tasks from then on.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import signal
+import functools
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -16,8 +20,9 @@ from prometheus_client import CollectorRegistry
 
 from packguard.common.health import serve_health
 from packguard.common.logs import configure_logging
-from packguard.common.redis_client import create_redis, is_redis_ready
+from packguard.common.redis_client import create_redis, is_redis_ready, ping
 from packguard.common.settings import StorageSettings
+from packguard.common.startup import Connector, Dependency, run_once_connected
 from packguard.common.storage import open_store
 from packguard.common.tracing import configure_tracing
 from packguard.common.uploads import UploadStore
@@ -70,15 +75,17 @@ async def main() -> None:
     async with open_backend(settings) as backend:
         deps = RunnerDependencies(redis, backend, RunnerMetrics.create(registry))
         runner = Runner(settings, deps, settings.consumer_name)
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, runner.consumer.stop)
 
         async def ready() -> dict[str, bool]:
             return {"redis": await is_redis_ready(redis)}
 
-        async with serve_health(settings.metrics_host, settings.metrics_port, registry, ready):
-            await runner.consumer.run()
+        async with (
+            Connector([Dependency("redis", functools.partial(ping, redis))]) as connector,
+            serve_health(
+                settings.metrics_host, settings.metrics_port, registry, connector.readiness(ready)
+            ),
+        ):
+            await run_once_connected(connector, runner.consumer.run, runner.consumer.stop)
     await redis.aclose()
     tracing.shutdown()
 

@@ -1,10 +1,14 @@
-"""``python -m packguard.scheduler``: settings → logging → tracing → clients → run."""
+"""``python -m packguard.scheduler``: settings → logging → tracing → clients → run.
+
+It starts whatever the state of Redis and PostgreSQL: both are reached (migrations
+applied) in the background, /ready/ says which are missing, and the loops start once
+both are there.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import signal
+import functools
 
 import structlog
 import uvloop
@@ -13,7 +17,8 @@ from prometheus_client import CollectorRegistry
 from packguard.common.db import apply_migrations, create_pool
 from packguard.common.health import serve_health
 from packguard.common.logs import configure_logging
-from packguard.common.redis_client import create_redis
+from packguard.common.redis_client import create_redis, ping
+from packguard.common.startup import Connector, Dependency, run_once_connected
 from packguard.common.tracing import configure_tracing
 from packguard.scheduler.service import Scheduler
 from packguard.scheduler.settings import SchedulerSettings
@@ -30,22 +35,31 @@ async def serve(settings: SchedulerSettings) -> None:
         client = create_redis(settings.redis_url)
         stack.push_async_callback(client.aclose)
         pool = await create_pool(
-            settings.database_url.get_secret_value(), max_size=settings.database_pool_size
+            settings.database_url.get_secret_value(),
+            max_size=settings.database_pool_size,
+            connect_now=False,
         )
         stack.push_async_callback(pool.close)
-        await apply_migrations(pool)
         registry = CollectorRegistry()
         scheduler = Scheduler(settings=settings, client=client, pool=pool, registry=registry)
-        await stack.enter_async_context(
-            serve_health(
-                settings.metrics_host, settings.metrics_port, registry, scheduler.readiness
+        connector = await stack.enter_async_context(
+            Connector(
+                [
+                    Dependency("redis", functools.partial(ping, client)),
+                    Dependency("postgres", functools.partial(apply_migrations, pool)),
+                ]
             )
         )
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, scheduler.stop)
+        await stack.enter_async_context(
+            serve_health(
+                settings.metrics_host,
+                settings.metrics_port,
+                registry,
+                connector.readiness(scheduler.readiness),
+            )
+        )
         log.info("scheduler_started")
-        await scheduler.run()
+        await run_once_connected(connector, scheduler.run, scheduler.stop)
         log.info("scheduler_stopped")
 
 
