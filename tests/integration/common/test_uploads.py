@@ -115,6 +115,7 @@ async def test_expiry_alone_is_removed_with_the_whole_configuration(
     report_store: ReportStore,
 ) -> None:
     store = UploadStore.sharing(report_store)
+    await report_store._client.delete_bucket_lifecycle(Bucket=report_store._bucket)
     await store.expire_after(30)
     assert [rule["ID"] for rule in await _rules(report_store)] == [EXPIRY_RULE_ID]
     await store.expire_after(0)

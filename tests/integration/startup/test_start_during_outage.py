@@ -26,6 +26,9 @@ import redis.asyncio as redis
 
 from packguard.common import keys
 from packguard.common.messages import TaskEvent, decode_message
+from packguard.common.settings import StorageSettings
+from packguard.common.storage import open_report_store
+from packguard.common.uploads import EXPIRY_RULE_ID
 from packguard.devstack import (
     RunningStack,
     connection_env,
@@ -249,6 +252,23 @@ async def _has_completed_event(client: redis.Redis, task_id: str) -> bool:
     return any(str(e.task_id) == task_id and e.kind == "completed" for e in events)
 
 
+async def _upload_expiry_is_set(outage_stack: RunningStack) -> bool:
+    env = connection_env(outage_stack)
+    settings = StorageSettings(
+        s3_endpoint_url=env["S3_ENDPOINT_URL"],
+        s3_bucket=env["S3_BUCKET"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
+    async with open_report_store(settings) as store:
+        client = store._client
+        try:
+            answer = await client.get_bucket_lifecycle_configuration(Bucket=store._bucket)
+        except client.exceptions.ClientError:
+            return False
+    return EXPIRY_RULE_ID in {rule["ID"] for rule in answer["Rules"]}
+
+
 async def test_s3_down_at_start_the_reporter_waits_then_applies_the_events(
     outage_stack: RunningStack, pipeline: Pipeline
 ) -> None:
@@ -282,6 +302,10 @@ async def test_s3_down_at_start_the_reporter_waits_then_applies_the_events(
         )
         assert status == 200, body
         assert body["data"]["package"]["name"] == "left-pad"
+        # The gateway's upload retention, retried in the background, is applied too.
+        await _eventually(
+            functools.partial(_upload_expiry_is_set, outage_stack), "upload expiry", pipeline
+        )
     await client.aclose()
 
     _assert_one_warning_then_connected(reporter, "s3")

@@ -22,9 +22,11 @@ from packguard.common.settings import StorageSettings
 from packguard.common.startup import Connector, Dependency, run_once_connected
 from packguard.common.storage import open_report_store
 from packguard.common.tracing import configure_tracing
+from packguard.common.uploads import UploadStore
 from packguard.gateway.app import create_app
 from packguard.gateway.settings import GatewaySettings
 from packguard.gateway.startup_gate import DATABASE
+from packguard.gateway.upload_expiry import set_upload_expiry
 
 log = structlog.get_logger("packguard.gateway")
 
@@ -43,6 +45,11 @@ async def serve(settings: GatewaySettings) -> None:
         connector = await stack.enter_async_context(
             Connector([Dependency(DATABASE, functools.partial(apply_migrations, pool))])
         )
+        # Retried in the background like a connect step, but not one that readiness
+        # waits for: submissions need PostgreSQL, not S3.
+        uploads = UploadStore.sharing(report_store)
+        expiry = functools.partial(set_upload_expiry, uploads, settings.upload_retention_days)
+        await stack.enter_async_context(Connector([Dependency("s3", expiry)]))
         app = create_app(settings, redis_client, pool, report_store, connector=connector)
         runner = web.AppRunner(
             app, access_log=None, shutdown_timeout=settings.shutdown_timeout_seconds

@@ -29,6 +29,10 @@ class GatewaySettings(ServiceSettings):
     """All request headers together; more gets 431 headers_too_large."""
     max_upload_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
     """Largest artifact ``POST /api/v1/analyze/upload/`` accepts (413 above it)."""
+    upload_retention_days: int = Field(default=30, ge=0)
+    """Uploaded artifacts are deleted by the bucket's lifecycle this many days after their
+    last upload (0 keeps them): long past any task's retries, short of keeping every
+    file anyone ever sent."""
     public_base_url: str | None = None
     """Origin used in links (``https://packguard.example``); default: the request's own."""
     timeout_minutes: int = Field(default=30, ge=1)
