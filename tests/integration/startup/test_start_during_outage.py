@@ -328,3 +328,33 @@ async def test_redis_down_at_start_every_service_runs_then_gets_ready_by_itself(
 
     for name in WORKERS:
         _assert_one_warning_then_connected(pipeline.get(name), "redis")
+
+
+def _logged(service: ServiceProcess, event: str) -> bool:
+    return f'"event": "{event}"' in service.log_path.read_text(errors="replace")
+
+
+async def test_a_long_redis_outage_after_start_ends_no_service(
+    outage_stack: RunningStack, pipeline: Pipeline
+) -> None:
+    await pipeline.start(runners=1)
+    async with aiohttp.ClientSession() as http:
+        await _eventually(lambda: _all_ready(http, pipeline), "every service ready", pipeline)
+        key = await _new_key(outage_stack)
+        await _completes(http, pipeline, key, await _submit(http, pipeline, key))
+
+        await stop_server("redis", outage_stack.state_dir)
+        # Longer than the Redis client's own retries: each consumer's read loop meets it.
+        for name in WORKERS:
+            service = pipeline.get(name)
+
+            async def met_it(service: ServiceProcess = service) -> bool:
+                return _logged(service, "stream_read_failed")
+
+            await _eventually(met_it, f"{name} meeting the outage", pipeline)
+        await start_server("redis", outage_stack.state_dir)
+
+        await _eventually(lambda: _all_ready(http, pipeline), "every service ready", pipeline)
+        await _completes(http, pipeline, key, await _submit(http, pipeline, key))
+    for service in pipeline.services:
+        assert service.process is not None and service.process.returncode is None, service.name

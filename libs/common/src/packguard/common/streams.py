@@ -27,7 +27,9 @@ from typing import Any, Generic
 
 import redis.asyncio as redis
 import structlog
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from packguard.common.coalescing import Coalescer
 from packguard.common.messages import (
@@ -38,6 +40,7 @@ from packguard.common.messages import (
     decode_message,
     encode_message,
 )
+from packguard.common.startup import default_backoff
 from packguard.common.stream_scripts import (
     PUBLISH_THEN_ACK,
     READ_IN_ORDER,
@@ -108,6 +111,9 @@ async def ensure_group(client: redis.Redis, stream: str, group: str) -> None:
             raise
 
 
+_OUTAGE_BACKOFF = default_backoff()
+
+
 @dataclass(frozen=True, slots=True)
 class ConsumerOptions:
     concurrency: int = 1
@@ -161,6 +167,8 @@ class StreamConsumer(Generic[M]):
         self._publish_then_ack = client.register_script(PUBLISH_THEN_ACK)
         self._batching = False
         """The last read took several messages yet left slots free (see ``batch_wait_ms``)."""
+        self._read_failures = 0
+        """Reads failed in a row since Redis was last reached (see ``_wait_out_outage``)."""
         self._backlog = False
         """A reclaim pass found idle messages (e.g. all that failed during an outage): the
         read loop reclaims until none is left, as slots free up, before reading new ones,
@@ -186,10 +194,15 @@ class StreamConsumer(Generic[M]):
         heartbeat = asyncio.create_task(self._keep_claimed_until(done), name="heartbeat")
         try:
             while not self._stopping.is_set():
-                if self._backlog:
-                    await self._reclaim_backlog()
+                try:
+                    if self._backlog:
+                        await self._reclaim_backlog()
+                        continue
+                    got = await self._read_once(block=not drain)
+                except (RedisConnectionError, RedisTimeoutError, ConnectionResetError) as exc:
+                    await self._wait_out_outage(exc)
                     continue
-                got = await self._read_once(block=not drain)
+                self._outage_over()
                 if got:
                     await self._settle()
                 if drain and not got and not self._in_flight:
@@ -213,6 +226,20 @@ class StreamConsumer(Generic[M]):
                 await asyncio.gather(*self._in_flight, return_exceptions=True)
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
+
+    async def _wait_out_outage(self, error: Exception) -> None:
+        """Redis stayed out longer than the client's own retries: keep the messages in
+        hand, back off and read again, rather than end the service over an outage."""
+        self._read_failures += 1
+        if self._read_failures == 1:
+            log.warning("stream_read_failed", error=str(error))
+        failures = min(self._read_failures, 16)  # the backoff's exponent, capped
+        await asyncio.sleep(_OUTAGE_BACKOFF.compute(failures))
+
+    def _outage_over(self) -> None:
+        if self._read_failures:
+            log.info("stream_read_resumed", failed_reads=self._read_failures)
+            self._read_failures = 0
 
     async def _read_once(self, *, block: bool) -> bool:
         """Read what free slots allow, highest-priority stream first."""
