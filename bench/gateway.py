@@ -202,7 +202,7 @@ async def main(count: int, time_limit: float, profile: Path | None) -> dict[str,
             )
             await gateway.start()
             try:
-                await gateway.wait_healthy()
+                await gateway.wait_ready()
                 assert gateway.process is not None
                 pid = gateway.process.pid
                 idle = snapshot({"gateway": pid})["gateway"]

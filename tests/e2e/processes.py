@@ -43,7 +43,20 @@ class ServiceProcess:
         )
         log.close()
 
+    @property
+    def ready_url(self) -> str:
+        return self.health_url.replace("/health/", "/ready/")
+
     async def wait_healthy(self, timeout: float = 60) -> None:
+        """Until the process answers at all (/health/), whatever its dependencies."""
+        await self._wait_for(self.health_url, "healthy", timeout)
+
+    async def wait_ready(self, timeout: float = 60) -> None:
+        """Until it has reached every dependency and does its work (/ready/): a service
+        starts before its servers answer, so /health/ alone says nothing about them."""
+        await self._wait_for(self.ready_url, "ready", timeout)
+
+    async def _wait_for(self, url: str, what: str, timeout: float) -> None:
         deadline = asyncio.get_running_loop().time() + timeout
         async with aiohttp.ClientSession() as session:
             while asyncio.get_running_loop().time() < deadline:
@@ -51,13 +64,13 @@ class ServiceProcess:
                 if self.process.returncode is not None:
                     raise RuntimeError(f"{self.name} exited: {self.log_tail()}")
                 try:
-                    async with session.get(self.health_url) as response:
+                    async with session.get(url) as response:
                         if response.status == 200:
                             return
                 except aiohttp.ClientError:
                     pass
                 await asyncio.sleep(0.1)
-        raise TimeoutError(f"{self.name} never became healthy: {self.log_tail()}")
+        raise TimeoutError(f"{self.name} never became {what}: {self.log_tail()}")
 
     def kill(self) -> None:
         if self.process and self.process.returncode is None:
@@ -100,7 +113,9 @@ class Pipeline:
         self.services.append(service)
         return service
 
-    async def start(self, runners: int = 1) -> None:
+    async def start(self, runners: int = 1, *, ready: bool = True) -> None:
+        """Start the services; return once each is ready (``ready=False``: once each
+        answers, for tests that start them while a dependency is down)."""
         port = free_port()
         self.gateway_url = f"http://127.0.0.1:{port}"
         started = [
@@ -110,7 +125,10 @@ class Pipeline:
         ]
         started += [await self.add_runner(f"runner-{i}", start=False) for i in range(runners)]
         await asyncio.gather(*(s.start() for s in started))
-        await asyncio.gather(*(s.wait_healthy() for s in started))
+        if ready:
+            await asyncio.gather(*(s.wait_ready() for s in started))
+        else:
+            await asyncio.gather(*(s.wait_healthy() for s in started))
 
     async def add_runner(
         self, name: str, *, start: bool = True, env: dict[str, str] | None = None
@@ -119,7 +137,7 @@ class Pipeline:
         runner = self._service(name, "packguard.runner", {"CONSUMER_NAME": name, **(env or {})})
         if start:
             await runner.start()
-            await runner.wait_healthy()
+            await runner.wait_ready()
         return runner
 
     def get(self, name: str) -> ServiceProcess:

@@ -77,7 +77,7 @@ async def gateway_process(
     )
     await process.start()
     try:
-        await process.wait_healthy()
+        await process.wait_ready()
         yield process
     finally:
         await process.stop()

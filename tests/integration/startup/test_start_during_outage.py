@@ -203,7 +203,7 @@ async def test_postgres_down_at_start_every_service_runs_then_gets_ready_by_itse
     outage_stack: RunningStack, pipeline: Pipeline
 ) -> None:
     await stop_server("postgres", outage_stack.state_dir)
-    await pipeline.start(runners=1)  # returns once every /health/ answers 200
+    await pipeline.start(runners=1, ready=False)  # returns once every /health/ answers
     gateway = pipeline.get("gateway")
     base = pipeline.gateway_url
     some_key = f"pgk_{uuid4().hex}_not-checked-while-the-database-is-down"
@@ -273,7 +273,7 @@ async def test_s3_down_at_start_the_reporter_waits_then_applies_the_events(
     outage_stack: RunningStack, pipeline: Pipeline
 ) -> None:
     await stop_server("s3", outage_stack.state_dir)
-    await pipeline.start(runners=1)
+    await pipeline.start(runners=1, ready=False)
     reporter = pipeline.get("reporter")
     client = redis.Redis.from_url(connection_env(outage_stack)["REDIS_URL"])
 
@@ -315,7 +315,7 @@ async def test_redis_down_at_start_every_service_runs_then_gets_ready_by_itself(
     outage_stack: RunningStack, pipeline: Pipeline
 ) -> None:
     await stop_server("redis", outage_stack.state_dir)
-    await pipeline.start(runners=1)
+    await pipeline.start(runners=1, ready=False)
 
     async with aiohttp.ClientSession() as http:
         for service in pipeline.services:
