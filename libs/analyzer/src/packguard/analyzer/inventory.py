@@ -24,6 +24,13 @@ class TreeFile:
     disk_path: Path
     file_type: str
     size: int
+    sha256: str | None = None
+    """Of the content: files with the same one (an sdist and its wheel share most) are
+    read once per engine."""
+
+    @property
+    def content_key(self) -> str:
+        return self.sha256 or f"path:{self.disk_path}"
 
 
 @dataclass(frozen=True)
@@ -61,7 +68,7 @@ def build_inventory(tree: ExtractedTree, prefix: str = "") -> Inventory:
             disk_path = tree.root / member.path
             sha256, size, head = hash_file(disk_path)
             file_type = sniff_file_type(member.path, head)
-            files.append(TreeFile(path, member.path, disk_path, file_type, size))
+            files.append(TreeFile(path, member.path, disk_path, file_type, size, sha256))
             entries.append(_entry(member, path, size, sha256, file_type))
         else:
             entries.append(_entry(member, path, 0, None, None))

@@ -8,12 +8,11 @@ from dataclasses import dataclass, field
 from importlib.resources.abc import Traversable
 
 from packguard.analyzer.engines import ENGINES, Hit, ScanContext
+from packguard.analyzer.engines.base import MAX_EVIDENCE_PER_FINDING
 from packguard.analyzer.inventory import TreeFile
 from packguard.analyzer.rulespec import RuleFileError, RuleSpec, read_rule_specs
 from packguard.common.report import Evidence, Finding, Severity
 
-# Enough to judge and to find the rest; a noisy rule must not bloat the report.
-MAX_EVIDENCE_PER_FINDING = 20
 _SEVERITY_ORDER = list(Severity)
 
 

@@ -13,7 +13,7 @@ from packguard.analyzer.dynamic.activity import Activity
 from packguard.analyzer.dynamic.matching import DynamicHit, DynamicMatch, match_observations
 from packguard.analyzer.dynamic.observations import Observation, observe
 from packguard.analyzer.dynamic.session import DynamicOutcome, PhaseOutcome
-from packguard.analyzer.ruleset import MAX_EVIDENCE_PER_FINDING
+from packguard.analyzer.engines.base import MAX_EVIDENCE_PER_FINDING
 from packguard.analyzer.rulespec import RuleSpec
 from packguard.common.report import (
     DnsRecord,

@@ -135,6 +135,9 @@ def run_dynamic(
             workspace = session.workspace(artifact, tree, scratch / f"dynamic-{index}", home)
             outcome.phases += session.run_artifact(workspace, outcome, probe)
             outcome.stand_ins += _stand_ins(workspace.standin_log, outcome.stand_ins)
+            # Its venv and build are done with: the next artifact gets that scratch space
+            # (a tmpfs, counted as the sandbox's memory).
+            shutil.rmtree(workspace.root, ignore_errors=True)
     finally:
         outcome.notes += session.sinkhole.stop().notes
         # The package may have left read-only directories behind: best effort.

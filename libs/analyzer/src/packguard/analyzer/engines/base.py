@@ -8,14 +8,18 @@ YARA) is one module implementing ``Engine`` plus one line in ``engines.ENGINES``
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from packguard.analyzer.inventory import TreeFile
 from packguard.analyzer.rulespec import RuleSpec
 
 SNIPPET_CHARS = 200
+# Enough to judge and to find the rest; a noisy rule must not bloat the report.
+MAX_EVIDENCE_PER_FINDING = 20
+_LISTED_PATHS = 5
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,22 @@ def line_snippet(lines: Sequence[str], line: int) -> str:
 def read_capped(tree_file: TreeFile, max_bytes: int) -> bytes | None:
     """The file's bytes, or ``None`` when it is larger than ``max_bytes``."""
     return tree_file.disk_path.read_bytes() if tree_file.size <= max_bytes else None
+
+
+def group_by_content(items: Iterable[tuple[TreeFile, _T]]) -> list[list[tuple[TreeFile, _T]]]:
+    """``items`` grouped by their file's content, first seen first: an engine reads each
+    distinct content once and reports it under every path that holds it."""
+    groups: dict[str, list[tuple[TreeFile, _T]]] = {}
+    for item in items:
+        groups.setdefault(item[0].content_key, []).append(item)
+    return list(groups.values())
+
+
+def listed(paths: Sequence[str]) -> str:
+    """The first few paths and how many more: a note stays one readable line."""
+    shown = ", ".join(paths[:_LISTED_PATHS])
+    more = len(paths) - _LISTED_PATHS
+    return f"{shown} and {more} more" if more > 0 else shown
 
 
 def cap_snippet(text: str) -> str:

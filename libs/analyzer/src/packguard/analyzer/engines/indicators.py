@@ -13,7 +13,10 @@ import ipaddress
 import re
 from collections.abc import Iterator
 
-_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])")
+# What ``(?<![\w.])`` before the address would say, checked per match: a leading
+# look-behind makes the regex engine test it at every position of every file.
+_IPV4 = re.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\w.])")
+_WORD_OR_DOT = re.compile(r"[\w.]")
 _QUOTES = "'\"`"
 _PORT = re.compile(r":\d{2,5}\b")
 _DOCUMENTATION = tuple(
@@ -54,6 +57,8 @@ def _used_as_host(text: str, start: int, end: int) -> bool:
 def ip_address_matches(text: str, lowered: str = "") -> Iterator[re.Match[str]]:
     for match in _IPV4.finditer(text):
         start, end = match.span()
+        if start and _WORD_OR_DOT.match(text, start - 1):
+            continue  # part of a longer token; no address starts inside this one either
         if not _used_as_host(text, start, end) or not is_remote_host(match.group()):
             continue
         line_start = text.rfind("\n", 0, start) + 1

@@ -38,6 +38,7 @@ from packguard.analyzer.engines.base import (
     cap_snippet,
     check_regexes,
     compile_globs,
+    listed,
     read_capped,
 )
 from packguard.analyzer.engines.js_facts import JsFacts, collect_js_facts, make_query
@@ -48,7 +49,8 @@ from packguard.analyzer.engines.manifest import MAX_MANIFEST_BYTES, load_scripts
 from packguard.analyzer.inventory import TreeFile
 from packguard.analyzer.rulespec import RuleSpec
 
-# Bundles beyond this are skipped (and counted): parsing stays well under a second.
+# Bundles beyond this get no syntax tree (the text rules still read them, and the note
+# names them): parsing stays well under a second.
 MAX_JS_BYTES = 2 << 20
 _INSTALL_SCRIPTS = ("preinstall", "install", "postinstall")
 _NODE_FILE = re.compile(r"^(?:node|nodejs)(?:\.exe)?$")
@@ -197,6 +199,7 @@ class JsEngine:
         parser: JsParser | None = None
         query: Query | None = None
         modules: list[tuple[JsModule, list[_Rule]]] = []
+        too_large: list[str] = []
         for tree_file in files:
             wanted = [rule for rule in rules if rule.paths.match(tree_file.member_path)]
             if tree_file.file_type != "javascript" or not wanted:
@@ -204,6 +207,7 @@ class JsEngine:
             source = read_capped(tree_file, MAX_JS_BYTES)
             if source is None:
                 counts["too large"] += 1
+                too_large.append(tree_file.path)
                 continue
             if parser is None or query is None:
                 parser = JsParser()
@@ -219,6 +223,10 @@ class JsEngine:
         for module, wanted in modules:
             result.hits.extend(_hits(wanted, module, package))
         result.notes.append("js files: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+        if too_large:
+            result.notes.append(
+                f"js files over {MAX_JS_BYTES >> 20} MiB, text rules only: " + listed(too_large)
+            )
         return result
 
 

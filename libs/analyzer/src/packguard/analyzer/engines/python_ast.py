@@ -17,17 +17,23 @@ Strings in a call's arguments are also looked up through the names they were ass
 and in the call's receiver (``Path(p).open``). ``matcher: <rule-id>`` names a Python
 matcher (``pyrules``) instead, for what these patterns cannot say.
 
-Source is parsed, never executed or compiled to bytecode.
+Source is parsed, never executed or compiled to bytecode. Modules are read one at a time
+and each distinct file once (an sdist and its wheel share most): a module's syntax tree
+is dropped once its rules ran, and what cross-module rules need is kept as a
+``ModuleFlow`` summary. Files over ``MAX_SOURCE_BYTES`` get no tree; the text rules still
+read them, and the engine's note names them.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import fnmatch
+import gc
 import re
 import warnings
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
@@ -38,25 +44,31 @@ from packguard.analyzer.engines.base import (
     ScanContext,
     check_regexes,
     compile_globs,
+    group_by_content,
     line_snippet,
+    listed,
     read_capped,
 )
 from packguard.analyzer.engines.pyrules import PYTHON_MATCHERS, PythonMatcher
+from packguard.analyzer.engines.python_collect import collect_facts
 from packguard.analyzer.engines.python_facts import (
     ModuleFacts,
     PyModule,
-    PyPackage,
     call_arguments,
-    collect_facts,
     derives_from,
     has_string,
     names_holding,
     tainted_names,
 )
+from packguard.analyzer.engines.python_flow import ModuleFlow, SourceKind, module_flow
+from packguard.analyzer.engines.python_leaks import PackageFlow, leaks
 from packguard.analyzer.inventory import TreeFile
 from packguard.analyzer.rulespec import RuleSpec
 
-MAX_SOURCE_BYTES = 4 << 20
+# Parsing peaks at ~165 MiB per MiB of dense source (CPython's parser arena and the node
+# objects at once): 2 MiB keeps one module well inside the sandbox's 1 GiB. No Python file
+# of the popular packages bench.detection reads comes near it (the largest: 1.4 MiB).
+MAX_SOURCE_BYTES = 2 << 20
 
 
 class AstPattern(BaseModel):
@@ -160,6 +172,22 @@ class _Rule:
     paths: re.Pattern[str]
     patterns: tuple[_Pattern, ...]
     matcher: PythonMatcher | None
+    leak: SourceKind | None = None
+    """A cross-module leak rule: judged after every module was read."""
+
+
+@contextlib.contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Parsing allocates millions of nodes, and the cyclic collector would walk the whole
+    heap again and again meanwhile (numpy's parsing: 7.3 s with it, 1.9 s without). Trees
+    and facts hold no reference cycles: reference counting frees each module's as it goes."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def parse_source(source: bytes) -> ast.Module | None:
@@ -187,46 +215,91 @@ class PythonAstEngine:
         self, files: Sequence[TreeFile], specs: Sequence[RuleSpec], context: ScanContext
     ) -> EngineResult:
         rules = [_compile(spec) for spec in specs]
-        result = EngineResult()
-        counts = {"parsed": 0, "unparsable": 0, "too large": 0}
-        modules: list[tuple[PyModule, list[_Rule]]] = []
-        for tree_file in files:
-            wanted = [rule for rule in rules if rule.paths.match(tree_file.member_path)]
-            if tree_file.file_type != "python" or not wanted:
-                continue
-            source = read_capped(tree_file, MAX_SOURCE_BYTES)
-            if source is None:
-                counts["too large"] += 1
-                continue
-            tree = parse_source(source)
-            if tree is None:
-                counts["unparsable"] += 1
-                continue
-            counts["parsed"] += 1
-            module = PyModule(tree_file.path, tree_file.member_path, collect_facts(tree))
-            modules.append((module, wanted))
-            module.lines = source_lines(source)
-        package = PyPackage([module for module, _ in modules])
-        for module, wanted in modules:
-            result.hits.extend(_hits(wanted, module, package))
+        kinds = list({rule.leak.key: rule.leak for rule in rules if rule.leak}.values())
+        scan = _Scan(kinds)
+        selected = [
+            (tree_file, wanted)
+            for tree_file in files
+            if tree_file.file_type == "python"
+            and (wanted := [rule for rule in rules if rule.paths.match(tree_file.member_path)])
+        ]
+        with cyclic_gc_paused():
+            for group in group_by_content(selected):
+                scan.read(group)
+        result = EngineResult(hits=scan.hits)
+        for rule_id, kind, path, flow in scan.pending:
+            sinks = leaks(flow, scan.package, kind)
+            result.hits.extend(Hit(rule_id, path, sink.line, sink.snippet) for sink in sinks)
+        counts = scan.counts
         result.notes.append("python files: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+        if scan.too_large:
+            result.notes.append(
+                f"python files over {MAX_SOURCE_BYTES >> 20} MiB, text rules only: "
+                + listed(scan.too_large)
+            )
         return result
+
+
+@dataclass
+class _Scan:
+    """One engine run, a distinct file at a time: nothing of a module's tree outlives
+    ``read``."""
+
+    kinds: list[SourceKind]
+    hits: list[Hit] = field(default_factory=list)
+    counts: dict[str, int] = field(
+        default_factory=lambda: {"parsed": 0, "unparsable": 0, "too large": 0}
+    )
+    too_large: list[str] = field(default_factory=list)
+    package: PackageFlow = field(default_factory=PackageFlow)
+    pending: list[tuple[str, SourceKind, str, ModuleFlow]] = field(default_factory=list)
+    """Leak rules to judge once the package's flow is complete: (rule id, the sources it
+    follows, path, the module's flow)."""
+
+    def read(self, group: Sequence[tuple[TreeFile, list[_Rule]]]) -> None:
+        """``group``: the files of one content, each with the rules its path wants."""
+        first = group[0][0]
+        source = read_capped(first, MAX_SOURCE_BYTES)
+        if source is None:
+            self.counts["too large"] += len(group)
+            self.too_large.extend(tree_file.path for tree_file, _ in group)
+            return
+        tree = parse_source(source)
+        if tree is None:
+            self.counts["unparsable"] += len(group)
+            return
+        self.counts["parsed"] += len(group)
+        facts = collect_facts(tree)
+        lines = source_lines(source)
+        flow = None
+        if self.kinds:
+            flow = module_flow(PyModule(first.path, first.member_path, facts, lines), self.kinds)
+            self.package.modules.append(flow)  # once per content: a copy adds nothing
+        for tree_file, wanted in group:
+            module = PyModule(tree_file.path, tree_file.member_path, facts, lines)
+            self.hits.extend(_hits(wanted, module))
+            if flow is not None:
+                self.pending.extend(
+                    (rule.spec.id, rule.leak, tree_file.path, flow) for rule in wanted if rule.leak
+                )
 
 
 def _compile(spec: RuleSpec) -> _Rule:
     match = AstMatch.model_validate(spec.match)
     patterns = tuple(_Pattern.compile(p) for p in match.any_of)
-    matcher = PYTHON_MATCHERS[match.matcher] if match.matcher is not None else None
-    return _Rule(spec, compile_globs(spec.paths), patterns, matcher)
+    found = PYTHON_MATCHERS[match.matcher] if match.matcher is not None else None
+    if isinstance(found, SourceKind):
+        return _Rule(spec, compile_globs(spec.paths), patterns, None, found)
+    return _Rule(spec, compile_globs(spec.paths), patterns, found)
 
 
-def _hits(rules: Sequence[_Rule], module: PyModule, package: PyPackage) -> Iterator[Hit]:
+def _hits(rules: Sequence[_Rule], module: PyModule) -> Iterator[Hit]:
+    install_time = module.member_path.rsplit("/", 1)[-1] == "setup.py"
     for rule in rules:
-        install_time = module.member_path.rsplit("/", 1)[-1] == "setup.py"
         found = {
             line for pattern in rule.patterns for line in pattern.lines(module.facts, install_time)
         }
         if rule.matcher is not None:
-            found.update(rule.matcher(module, package))
+            found.update(rule.matcher(module))
         for line in sorted(found):
             yield Hit(rule.spec.id, module.path, line, line_snippet(module.lines, line))

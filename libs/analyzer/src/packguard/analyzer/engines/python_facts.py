@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from typing import Protocol
 
-_FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
-_DOCSTRING_OWNERS = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+from packguard.analyzer.engines.python_tree import walk
+
 _BUILTIN_PREFIXES = ("builtins.", "__builtins__.")
 UNKNOWN_RECEIVER = "?"
-_MUTATORS = frozenset({"append", "extend", "add", "update", "insert", "appendleft", "write"})
 
 
 @dataclass(frozen=True)
@@ -52,8 +52,6 @@ class ModuleFacts:
     """Scope id → name of each module-level ``def``."""
     memo: dict[str, frozenset[str]] = field(default_factory=dict)
     """Per-module name sets computed once (names holding a pattern)."""
-    source_memo: dict[str, frozenset[int]] = field(default_factory=dict)
-    """Per-module assignment indices computed once (assignments holding a source)."""
     _summaries: list[AssignmentSummary] | None = None
 
     def import_scopes(self) -> frozenset[int]:
@@ -110,7 +108,7 @@ def _summarize(
     used: set[str] = set()
     calls: list[str] = []
     aliases = facts.aliases
-    for node in ast.walk(value):
+    for node in walk(value):
         if isinstance(node, ast.Name):
             used.add(facts.key(scope, node.id))
         elif isinstance(node, ast.Attribute):
@@ -130,7 +128,17 @@ def _summarize(
     return AssignmentSummary(keys, value, scope, tuple(strings), frozenset(used), tuple(calls))
 
 
-def spread(summaries: list[AssignmentSummary], seeds: Iterable[int]) -> frozenset[str]:
+class Assigned(Protocol):
+    """An assignment as ``spread`` follows it."""
+
+    @property
+    def names(self) -> frozenset[str]: ...
+
+    @property
+    def used(self) -> frozenset[str]: ...
+
+
+def spread(summaries: Sequence[Assigned], seeds: Iterable[int]) -> frozenset[str]:
     """Names of the seed assignments, and of every assignment reading one of them."""
     readers: dict[str, list[int]] = {}
     for index, summary in enumerate(summaries):
@@ -185,128 +193,6 @@ def _dynamic_import(node: ast.Call, aliases: dict[str, str]) -> str | None:
     return None
 
 
-def collect_facts(tree: ast.Module) -> ModuleFacts:
-    """One iterative walk (hostile files nest deeper than the recursion limit)."""
-    facts = ModuleFacts()
-    docstrings: set[int] = set()
-    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
-    calls: list[tuple[ast.Call, int]] = []
-    while stack:
-        node, scope = stack.pop()
-        if isinstance(node, _DOCSTRING_OWNERS):
-            _mark_docstring(node, docstrings)  # parents come off the stack before children
-        returned = node.value if isinstance(node, ast.Return) else None
-        if returned is not None and scope in facts.top_functions:
-            facts.returns.append((facts.top_functions[scope], returned, scope))
-        _record(node, scope, facts, calls, docstrings)
-        if isinstance(node, _FUNCTION_NODES):
-            if scope == 0 and isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                facts.top_functions[id(node)] = node.name
-            scope = id(node)
-            facts.locals[scope] = {a.arg for a in _parameters(node.args)}
-        # Reversed so nodes come off the stack in source order (taint chains resolve fast).
-        children = list(ast.iter_child_nodes(node))
-        stack.extend((child, scope) for child in reversed(children))
-    _add_assignment_aliases(facts)
-    facts.calls = [
-        CallSite(node, qualified_name(node.func, facts.aliases), scope == 0, scope)
-        for node, scope in calls
-    ]
-    return facts
-
-
-def _record(
-    node: ast.AST,
-    scope: int,
-    facts: ModuleFacts,
-    calls: list[tuple[ast.Call, int]],
-    docstrings: set[int],
-) -> None:
-    if isinstance(node, ast.Import):
-        for alias in node.names:
-            if alias.asname:
-                facts.aliases[alias.asname] = alias.name
-    elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-        for alias in node.names:
-            if alias.name != "*":
-                facts.aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
-    elif isinstance(node, ast.ImportFrom):
-        facts.relative_imports.update(alias.asname or alias.name for alias in node.names)
-    elif isinstance(node, ast.Call):
-        calls.append((node, scope))
-        func = node.func
-        if (
-            isinstance(func, ast.Attribute)
-            and func.attr in _MUTATORS
-            and isinstance(func.value, ast.Name)
-        ):
-            # ``found.append(secret)`` taints ``found`` like an assignment would.
-            _assign(facts, scope, [func.value], node)
-    elif isinstance(node, ast.Constant) and id(node) not in docstrings:
-        if isinstance(node.value, str):
-            facts.strings.append((node.lineno, node.value))
-        elif isinstance(node.value, bytes):
-            facts.strings.append((node.lineno, node.value.decode("latin-1")))
-    elif isinstance(node, ast.Assign | ast.AnnAssign | ast.NamedExpr) and node.value is not None:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-        _assign(facts, scope, targets, node.value)
-    elif isinstance(node, ast.withitem) and node.optional_vars is not None:
-        _assign(facts, scope, [node.optional_vars], node.context_expr)
-    elif isinstance(node, ast.For | ast.AsyncFor | ast.comprehension):
-        _assign(facts, scope, [node.target], node.iter)
-    elif isinstance(node, ast.AugAssign):
-        _assign(facts, scope, [node.target], node.value)
-
-
-def _assign(facts: ModuleFacts, scope: int, targets: Iterable[ast.expr], value: ast.expr) -> None:
-    names = frozenset(_target_names(targets))
-    if names:
-        facts.assignments.append((names, value))
-        facts.assignment_scopes.append(scope)
-        if scope:
-            facts.locals.setdefault(scope, set()).update(n for n in names if "." not in n)
-
-
-def _parameters(arguments: ast.arguments) -> list[ast.arg]:
-    extra = [a for a in (arguments.vararg, arguments.kwarg) if a is not None]
-    return [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, *extra]
-
-
-def _target_names(targets: Iterable[ast.expr]) -> Iterable[str]:
-    for target in targets:
-        if isinstance(target, ast.Name):
-            yield target.id
-        elif isinstance(target, ast.Tuple | ast.List):
-            yield from _target_names(target.elts)
-        elif isinstance(target, ast.Subscript | ast.Attribute):
-            # ``report["k"] = secret`` taints ``report``; ``self.x = ...`` taints ``self.x``.
-            name = qualified_name(target, {}) if isinstance(target, ast.Attribute) else None
-            base = target.value
-            while isinstance(base, ast.Subscript | ast.Attribute):
-                base = base.value
-            if name is not None:
-                yield name
-            elif isinstance(base, ast.Name):
-                yield base.id
-
-
-def _mark_docstring(node: ast.AST, docstrings: set[int]) -> None:
-    body = getattr(node, "body", None)
-    if body:
-        first = body[0]
-        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
-            docstrings.add(id(first.value))
-
-
-def _add_assignment_aliases(facts: ModuleFacts) -> None:
-    for names, value in facts.assignments:
-        if len(names) == 1 and isinstance(value, ast.Name | ast.Attribute):
-            (name,) = names
-            resolved = qualified_name(value, facts.aliases)
-            if resolved is not None and resolved != name:
-                facts.aliases[name] = resolved
-
-
 def derives_from(
     expr: ast.AST,
     sources: re.Pattern[str],
@@ -316,7 +202,7 @@ def derives_from(
 ) -> bool:
     """Whether ``expr`` (read in ``scope``) contains a call to a source, or a name
     assigned from one (``tainted`` holds keys)."""
-    for node in ast.walk(expr):
+    for node in walk(expr):
         if tainted and is_tainted_name(node, tainted, facts, scope):
             return True
         if isinstance(node, ast.Call):
@@ -354,15 +240,6 @@ class PyModule:
     lines: list[str] = field(default_factory=list)
 
 
-@dataclass
-class PyPackage:
-    """Every parsed Python file of the package: matchers look across files through it."""
-
-    modules: list[PyModule]
-    memo: dict[str, frozenset[str]] = field(default_factory=dict)
-    """Package-wide name sets a matcher computed once (keyed by the matcher)."""
-
-
 def call_arguments(call: ast.Call) -> list[ast.expr]:
     """Positional and keyword arguments, plus the receiver of a method call."""
     arguments = [*call.args, *(keyword.value for keyword in call.keywords)]
@@ -372,7 +249,7 @@ def call_arguments(call: ast.Call) -> list[ast.expr]:
 
 
 def _constant_texts(expr: ast.AST) -> Iterable[str]:
-    for node in ast.walk(expr):
+    for node in walk(expr):
         if isinstance(node, ast.Constant):
             if isinstance(node.value, str):
                 yield node.value
@@ -406,8 +283,6 @@ def has_string(
     for argument in call_arguments(call):
         if any(strings.search(text) for text in _constant_texts(argument)):
             return True
-        if holding and any(
-            is_tainted_name(node, holding, facts, scope) for node in ast.walk(argument)
-        ):
+        if holding and any(is_tainted_name(node, holding, facts, scope) for node in walk(argument)):
             return True
     return False

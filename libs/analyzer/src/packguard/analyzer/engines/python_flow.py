@@ -1,9 +1,14 @@
-"""Where sensitive data comes from and where it goes, in Python: sources, sinks, flow.
+"""Where sensitive data comes from and where it goes, in Python: sources, sinks, and each
+module's part in the flow between them (``ModuleFlow``).
 
 Flow is name-based and flow-insensitive like ``python_facts``: a name is tainted when it
 is ever assigned an expression holding a source or a tainted name. Functions whose return
 value is tainted become sources themselves, across the package's modules (a payload split
-into ``collect.py`` and ``send.py`` is still one flow).
+into ``collect.py`` and ``send.py`` is still one flow: ``python_leaks`` follows it).
+
+A ``ModuleFlow`` keeps what that needs as names and sets, not syntax trees, so the engine
+can drop each module's tree as soon as the module is read: a package of thousands of
+modules never holds thousands of trees.
 """
 
 from __future__ import annotations
@@ -11,23 +16,22 @@ from __future__ import annotations
 import ast
 import fnmatch
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 
+from packguard.analyzer.engines.base import line_snippet
 from packguard.analyzer.engines.python_facts import (
     AssignmentSummary,
     CallSite,
     ModuleFacts,
     PyModule,
-    PyPackage,
     call_arguments,
     has_string,
-    is_tainted_name,
     names_holding,
     qualified_name,
-    spread,
 )
+from packguard.analyzer.engines.python_tree import walk
 from packguard.analyzer.engines.sensitive import DESTINATION, SECRET_STRING
 
 
@@ -77,15 +81,57 @@ class SourceContext:
     facts: ModuleFacts
     secret_names: AbstractSet[str]
     """Names holding a secret path (``p = home + "/.npmrc"``)."""
-    functions: frozenset[str]
-    """Package functions whose return value is tainted (called by their last name)."""
-    imported: frozenset[str]
-    """Tainted module-level names of other modules, imported relatively here."""
     scope: int = 0
     """The function scope the nodes being judged are read in."""
 
     def at(self, scope: int) -> SourceContext:
         return replace(self, scope=scope)
+
+
+@dataclass(frozen=True)
+class ExprFlow:
+    """What an expression (read in one scope) takes data from, without its syntax tree."""
+
+    keys: frozenset[str]
+    """Keys (``ModuleFacts.key``) of the names and dotted names it reads."""
+    module_names: frozenset[str]
+    """The bare names it reads that live at module level (where imports land)."""
+    calls: frozenset[str]
+    """Qualified names of the calls in it."""
+    sources: frozenset[str]
+    """Keys of the ``SourceKind``s it holds a source of itself."""
+
+
+@dataclass(frozen=True)
+class AssignmentFlow:
+    names: frozenset[str]
+    used: frozenset[str]
+    calls: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SinkFlow:
+    """A network sink given a hard-coded destination."""
+
+    line: int
+    snippet: str
+    arguments: ExprFlow
+    """Its positional and keyword arguments, together."""
+
+
+@dataclass(frozen=True)
+class ModuleFlow:
+    """One module's part in the package's data flow (see the module docstring)."""
+
+    relative_imports: frozenset[str]
+    candidates: frozenset[str]
+    """Keys of the kinds the module may read a source of (``_has_candidates``)."""
+    assignments: tuple[AssignmentFlow, ...]
+    direct: dict[str, frozenset[int]]
+    """Kind key → indices of the assignments whose value holds a source itself."""
+    returns: tuple[tuple[str, ExprFlow], ...]
+    """(name, returned expression) of module-level functions."""
+    sinks: tuple[SinkFlow, ...]
 
 
 def _is_env(node: ast.AST, facts: ModuleFacts) -> bool:
@@ -126,40 +172,6 @@ def is_host_info(node: ast.AST, context: SourceContext) -> bool:
     return name is not None and HOST_INFO.match(name) is not None
 
 
-def _derives(
-    expr: ast.AST, is_source: IsSource, context: SourceContext, tainted: AbstractSet[str]
-) -> bool:
-    facts = context.facts
-    for node in ast.walk(expr):
-        if tainted and is_tainted_name(node, tainted, facts, context.scope):
-            return True
-        if (
-            isinstance(node, ast.Name)
-            and node.id in context.imported
-            and facts.key(context.scope, node.id) == f"0:{node.id}"
-        ):
-            return True
-        if isinstance(node, ast.Call) and _calls_tainted_function(node, context):
-            return True
-        if is_source(node, context):
-            return True
-    return False
-
-
-def _calls_tainted_function(call: ast.Call, context: SourceContext) -> bool:
-    if not context.functions:
-        return False
-    name = qualified_name(call.func, context.facts.aliases)
-    return name is not None and _is_package_call(name, context.facts, context.functions)
-
-
-def _is_package_call(name: str, facts: ModuleFacts, functions: frozenset[str]) -> bool:
-    """``grab()`` or ``collect.grab()`` (``from . import collect``) for a package
-    function ``grab``: a bare last name would match every ``.get()`` and ``.split()``."""
-    head, _, last = name.rpartition(".")
-    return last in functions and (not head or head in facts.relative_imports)
-
-
 def _mentions_env(used: AbstractSet[str], facts: ModuleFacts) -> bool:
     names = (key.split(":", 1)[1] for key in used)
     return any(name == "os.environ" or facts.aliases.get(name) == "os.environ" for name in names)
@@ -179,69 +191,45 @@ def _has_candidates(module: PyModule, kind: SourceKind) -> bool:
 
 
 def _direct_sources(kind: SourceKind, context: SourceContext) -> frozenset[int]:
-    """Assignments whose value holds a source itself (each value walked once per kind)."""
-    facts = context.facts
-    if kind.key not in facts.source_memo:
-        facts.source_memo[kind.key] = frozenset(
-            index
-            for index, summary in enumerate(facts.summaries())
-            if _may_hold_source(summary, kind, facts)
-            and any(
-                kind.is_source(node, context.at(summary.scope)) for node in ast.walk(summary.value)
-            )
-        )
-    return facts.source_memo[kind.key]
+    """Assignments whose value holds a source itself."""
+    return frozenset(
+        index
+        for index, summary in enumerate(context.facts.summaries())
+        if _may_hold_source(summary, kind, context.facts)
+        and any(kind.is_source(node, context.at(summary.scope)) for node in walk(summary.value))
+    )
 
 
-def _tainted(kind: SourceKind, context: SourceContext) -> frozenset[str]:
-    summaries = context.facts.summaries()
-    seeds = set(_direct_sources(kind, context))
-    if context.functions or context.imported:
-        imported = {f"0:{name}" for name in context.imported}
-        seeds.update(
-            index
-            for index, summary in enumerate(summaries)
-            if summary.used & imported
-            or any(
-                _is_package_call(call, context.facts, context.functions) for call in summary.calls
-            )
-        )
-    return spread(summaries, seeds)
-
-
-def _context(
-    module: PyModule, functions: frozenset[str], exported: frozenset[str]
-) -> SourceContext:
-    facts = module.facts
-    imported = frozenset(facts.relative_imports & exported)
-    return SourceContext(facts, names_holding(facts, SECRET_STRING), functions, imported)
-
-
-def _package_sources(package: PyPackage, kind: SourceKind) -> tuple[frozenset[str], frozenset[str]]:
-    """(tainted function names, tainted module-level names) over the whole package."""
-    functions_key, names_key = f"{kind.key}:functions", f"{kind.key}:names"
-    if functions_key not in package.memo:
-        functions: frozenset[str] = frozenset()
-        names: frozenset[str] = frozenset()
-        for _ in range(2):  # a second pass sees functions that call the first pass's
-            found_functions: set[str] = set()
-            found_names: set[str] = set()
-            for module in package.modules:
-                if not (functions or names) and not _has_candidates(module, kind):
-                    continue  # nothing here can read a source: skip the walks
-                context = _context(module, functions, names)
-                tainted = _tainted(kind, context)
-                found_names |= {key[2:] for key in tainted if key.startswith("0:")}
-                found_functions |= {
-                    name
-                    for name, value, scope in module.facts.returns
-                    if _derives(value, kind.is_source, context.at(scope), tainted)
-                }
-            if (frozenset(found_functions), frozenset(found_names)) == (functions, names):
-                break
-            functions, names = frozenset(found_functions), frozenset(found_names)
-        package.memo[functions_key], package.memo[names_key] = functions, names
-    return package.memo[functions_key], package.memo[names_key]
+def _expr_flow(
+    expressions: Iterable[ast.expr],
+    scope: int,
+    kinds: Sequence[SourceKind],
+    context: SourceContext,
+) -> ExprFlow:
+    """Everything ``python_leaks`` asks of ``expressions`` (read in ``scope``), gathered in
+    one walk: the names it reads, where they live, its calls and its own sources."""
+    facts, here = context.facts, context.at(scope)
+    keys: set[str] = set()
+    module_names: set[str] = set()
+    calls: set[str] = set()
+    sources: set[str] = set()
+    for expression in expressions:
+        for node in walk(expression):
+            if isinstance(node, ast.Name):
+                key = facts.key(scope, node.id)
+                keys.add(key)
+                if key == f"0:{node.id}":
+                    module_names.add(node.id)
+            elif isinstance(node, ast.Attribute):
+                dotted = qualified_name(node, {})
+                if dotted is not None:
+                    keys.add(facts.key(scope, dotted))
+            elif isinstance(node, ast.Call):
+                name = qualified_name(node.func, facts.aliases)
+                if name is not None:
+                    calls.add(name)
+            sources.update(kind.key for kind in kinds if kind.is_source(node, here))
+    return ExprFlow(frozenset(keys), frozenset(module_names), frozenset(calls), frozenset(sources))
 
 
 def has_destination(sink: CallSite, facts: ModuleFacts) -> bool:
@@ -260,28 +248,38 @@ def has_destination(sink: CallSite, facts: ModuleFacts) -> bool:
     )
 
 
-def leaks(module: PyModule, package: PyPackage, kind: SourceKind) -> Iterator[int]:
-    """Lines of network sinks with a hard-coded destination that are passed data derived
-    from a source of ``kind``."""
-    sinks = [
-        site
-        for site in module.facts.calls
-        if site.name is not None and NETWORK_SINKS.match(site.name)
-    ]
-    if not sinks:
-        return
-    functions, exported = _package_sources(package, kind)
-    if not functions and not exported and not _has_candidates(module, kind):
-        return
-    context = _context(module, functions, exported)
-    tainted = _tainted(kind, context)
-    for site in sinks:
-        arguments = [*site.node.args, *(keyword.value for keyword in site.node.keywords)]
-        here = context.at(site.scope)
-        if not any(_derives(argument, kind.is_source, here, tainted) for argument in arguments):
-            continue
-        if has_destination(site, module.facts):
-            yield site.node.lineno
+def module_flow(module: PyModule, kinds: Sequence[SourceKind]) -> ModuleFlow:
+    """What ``python_leaks`` needs of ``module`` for ``kinds``, read while its tree lives."""
+    facts = module.facts
+    context = SourceContext(facts, names_holding(facts, SECRET_STRING))
+    sinks = tuple(
+        SinkFlow(
+            site.node.lineno,
+            line_snippet(module.lines, site.node.lineno),
+            _expr_flow(
+                [*site.node.args, *(keyword.value for keyword in site.node.keywords)],
+                site.scope,
+                kinds,
+                context,
+            ),
+        )
+        for site in facts.calls
+        if site.name is not None and NETWORK_SINKS.match(site.name) and has_destination(site, facts)
+    )
+    return ModuleFlow(
+        relative_imports=frozenset(facts.relative_imports),
+        candidates=frozenset(kind.key for kind in kinds if _has_candidates(module, kind)),
+        assignments=tuple(
+            AssignmentFlow(summary.names, summary.used, summary.calls)
+            for summary in facts.summaries()
+        ),
+        direct={kind.key: _direct_sources(kind, context) for kind in kinds},
+        returns=tuple(
+            (name, _expr_flow([value], scope, kinds, context))
+            for name, value, scope in facts.returns
+        ),
+        sinks=sinks,
+    )
 
 
 # Environment dumps are found through ``env`` (a mention of os.environ), file reads by name.

@@ -12,32 +12,39 @@ Only code, scripts and configuration are read (Python, JavaScript, JSON, shell a
 Windows scripts, .pth, ini/toml/yaml); documentation, licences, source maps and C or
 Fortran sources are not: words about a technique are not the technique. Each hit carries
 file:line and the text around the match.
+
+Every such file is read whatever its size: one over ``WINDOW_CHARS`` is read in windows
+of whole lines (``text_windows``), where ``requires`` and ``keywords`` apply per window.
+The syntax-tree engines skip such files, so these rules are what still sees a payload
+hidden in a huge one. Each distinct content is read once.
 """
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from packguard.analyzer.engines.base import (
+    MAX_EVIDENCE_PER_FINDING,
     EngineResult,
     Hit,
     ScanContext,
     cap_snippet,
     check_regexes,
     compile_globs,
-    read_capped,
+    group_by_content,
+    listed,
 )
 from packguard.analyzer.engines.indicators import ip_address_matches
+from packguard.analyzer.engines.text_windows import WINDOW_CHARS, text_windows
 from packguard.analyzer.inventory import TreeFile
 from packguard.analyzer.rulespec import RuleSpec
 
-MAX_TEXT_BYTES = 4 << 20
 CODE_TYPES = frozenset({"python", "javascript", "json"})
 SCRIPT_SUFFIXES = frozenset(
     {".sh", ".bash", ".zsh", ".bat", ".cmd", ".ps1", ".psm1", ".vbs", ".pth", ".cfg", ".ini"}
@@ -134,32 +141,75 @@ class TextEngine:
     ) -> EngineResult:
         rules = [_compile(spec) for spec in specs]
         result = EngineResult()
-        skipped = 0
-        for tree_file in files:
-            wanted = [rule for rule in rules if rule.paths.match(tree_file.member_path)]
-            if not wanted or not is_read(tree_file):
-                continue
-            raw = read_capped(tree_file, MAX_TEXT_BYTES)
-            if raw is None:
-                skipped += 1
-                continue
-            result.hits.extend(_hits(wanted, tree_file.path, raw.decode("utf-8", "replace")))
-        result.notes.append(f"text files: {skipped} too large")
+        windowed: list[str] = []
+        selected = [
+            (tree_file, wanted)
+            for tree_file in files
+            if is_read(tree_file)
+            and (wanted := [rule for rule in rules if rule.paths.match(tree_file.member_path)])
+        ]
+        for group in group_by_content(selected):
+            found: dict[tuple[str, ...], list[_Found]] = {}
+            for tree_file, wanted in group:
+                key = tuple(rule.spec.id for rule in wanted)
+                if key not in found:
+                    found[key] = list(_file_hits(wanted, tree_file))
+                result.hits.extend(Hit(hit.rule_id, tree_file.path, *hit[1:]) for hit in found[key])
+                if tree_file.size > WINDOW_CHARS:
+                    windowed.append(tree_file.path)
+        if windowed:
+            result.notes.append(
+                f"text files over {WINDOW_CHARS >> 20} MiB, read in windows: " + listed(windowed)
+            )
         return result
 
 
-def _hits(rules: Sequence[_Rule], path: str, text: str) -> Iterator[Hit]:
-    starts: list[int] | None = None
-    lowered = text.lower()
-    for rule in rules:
-        seen: set[int] = set()
-        for finder in rule.finders:
+class _Found(NamedTuple):
+    rule_id: str
+    line: int
+    snippet: str
+
+
+def _file_hits(rules: Sequence[_Rule], tree_file: TreeFile) -> Iterator[_Found]:
+    """A file's hits, window by window. Each finder stops at ``MAX_EVIDENCE_PER_FINDING``
+    lines of a file: matches come in order, and a finding shows no more than its first
+    lines, so a data file full of URLs is not read to its end for them."""
+    reported: set[tuple[str, int]] = set()  # windows overlap: a line may be seen twice
+    finders = [(rule, finder, set[int]()) for rule in rules for finder in rule.finders]
+    for window in text_windows(tree_file.disk_path):
+        active = [entry for entry in finders if len(entry[2]) < MAX_EVIDENCE_PER_FINDING]
+        if not active:
+            return  # nothing further in the file could be reported
+        text, lines = window.text, _LineCounter(window.text)
+        lowered = text.lower()
+        for rule, finder, found in active:
             for match in finder(text, lowered):
-                if starts is None:
-                    starts = [0, *(m.end() for m in re.finditer("\n", text))]
-                line = bisect.bisect_right(starts, match.start())
-                if line in seen:
-                    continue
-                seen.add(line)
-                begin = max(starts[line - 1], match.start() - _CONTEXT_BEFORE)
-                yield Hit(rule.spec.id, path, line, cap_snippet(text[begin : match.end() + 80]))
+                start = match.start()
+                line = lines.number(start) + window.first_line - 1
+                found.add(line)
+                if (rule.spec.id, line) not in reported:
+                    reported.add((rule.spec.id, line))
+                    # The context before the match, from its own line only.
+                    floor = max(start - _CONTEXT_BEFORE, 0)
+                    begin = max(text.rfind("\n", floor, start) + 1, floor)
+                    snippet = cap_snippet(text[begin : match.end() + 80])
+                    yield _Found(rule.spec.id, line, snippet)
+                if len(found) >= MAX_EVIDENCE_PER_FINDING:
+                    break
+
+
+class _LineCounter:
+    """Line numbers of offsets in ``text``, counted on from the last offset asked: matches
+    come in order, and a data file can have millions of lines but few matches."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._offset = 0
+        self._line = 1
+
+    def number(self, offset: int) -> int:
+        if offset < self._offset:
+            self._offset, self._line = 0, 1
+        self._line += self._text.count("\n", self._offset, offset)
+        self._offset = offset
+        return self._line

@@ -6,7 +6,7 @@ import ast
 import re
 from collections.abc import Iterator
 
-from packguard.analyzer.engines.python_facts import PyModule, PyPackage, has_string
+from packguard.analyzer.engines.python_facts import PyModule, has_string
 from packguard.analyzer.engines.python_flow import names_pattern
 
 _CONNECT = names_pattern("*.connect", "socket.create_connection")
@@ -18,7 +18,7 @@ _SHELL_LINE = re.compile(r"/dev/(tcp|udp)/|\bnc(at)?\b.*\s-[ec]\s|\bbash\s+-i\b|
 _FILENO = names_pattern("*.fileno")
 
 
-def lines(module: PyModule, package: PyPackage) -> Iterator[int]:
+def lines(module: PyModule) -> Iterator[int]:
     facts = module.facts
     named = [(site, site.name) for site in facts.calls if site.name is not None]
     shells = [site for site, name in named if _SHELL.match(name)]

@@ -7,7 +7,7 @@ import ast
 import re
 from collections.abc import Iterator
 
-from packguard.analyzer.engines.python_facts import CallSite, PyModule, PyPackage, has_string
+from packguard.analyzer.engines.python_facts import CallSite, PyModule, has_string
 from packguard.analyzer.engines.python_flow import names_pattern
 
 _SPAWN = names_pattern("subprocess.*")
@@ -24,7 +24,7 @@ def _is_setup(module: PyModule) -> bool:
     return module.member_path.rsplit("/", 1)[-1] == "setup.py"
 
 
-def lines(module: PyModule, package: PyPackage) -> Iterator[int]:
+def lines(module: PyModule) -> Iterator[int]:
     facts = module.facts
     setup_time = _is_setup(module)
     for site in facts.calls:

@@ -1,12 +1,11 @@
-"""Host name, user name or working directory sent to a hard-coded place (recon)."""
+"""Host name, user name or working directory sent to a hard-coded place (recon).
+
+It follows data across the package's modules, so the engine judges it once every module
+was read (``python_leaks``); this names what counts as the sensitive data.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from packguard.analyzer.engines.python_flow import HOST_DETAILS
 
-from packguard.analyzer.engines.python_facts import PyModule, PyPackage
-from packguard.analyzer.engines.python_flow import HOST_DETAILS, leaks
-
-
-def lines(module: PyModule, package: PyPackage) -> Iterator[int]:
-    return leaks(module, package, HOST_DETAILS)
+KIND = HOST_DETAILS

@@ -1,12 +1,11 @@
-"""Credential files, token stores or the whole environment sent to a hard-coded place."""
+"""Credential files, token stores or the whole environment sent to a hard-coded place.
+
+It follows data across the package's modules, so the engine judges it once every module
+was read (``python_leaks``); this names what counts as the sensitive data.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from packguard.analyzer.engines.python_flow import SECRETS
 
-from packguard.analyzer.engines.python_facts import PyModule, PyPackage
-from packguard.analyzer.engines.python_flow import SECRETS, leaks
-
-
-def lines(module: PyModule, package: PyPackage) -> Iterator[int]:
-    return leaks(module, package, SECRETS)
+KIND = SECRETS

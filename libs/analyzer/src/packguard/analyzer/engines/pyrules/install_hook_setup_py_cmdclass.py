@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from packguard.analyzer.engines.python_facts import PyModule, PyPackage
+from packguard.analyzer.engines.python_facts import PyModule
 from packguard.analyzer.engines.python_flow import names_pattern
 
 _SETUP = names_pattern("setup", "setuptools.setup", "distutils.core.setup")
@@ -16,7 +16,7 @@ INSTALL_COMMANDS = frozenset(
 )
 
 
-def lines(module: PyModule, package: PyPackage) -> Iterator[int]:
+def lines(module: PyModule) -> Iterator[int]:
     facts = module.facts
     values = {name: value for names, value in facts.assignments for name in names}
     for site in facts.calls:

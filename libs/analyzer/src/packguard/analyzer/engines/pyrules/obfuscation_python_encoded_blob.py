@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from packguard.analyzer.engines.entropy import is_encoded_blob
-from packguard.analyzer.engines.python_facts import PyModule, PyPackage
+from packguard.analyzer.engines.python_facts import PyModule
 
 
-def lines(module: PyModule, package: PyPackage) -> Iterator[int]:
+def lines(module: PyModule) -> Iterator[int]:
     for line, text in module.facts.strings:
         if is_encoded_blob(text):
             yield line

@@ -8,7 +8,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
-from packguard.analyzer.engines.python_facts import CallSite, PyModule, PyPackage
+from packguard.analyzer.engines.python_facts import CallSite, PyModule
 from packguard.analyzer.engines.python_flow import names_pattern
 
 _DOWNLOADS = names_pattern(
@@ -25,7 +25,7 @@ _RUNS = names_pattern(
 _ARCHIVE_TOOLS = re.compile(r"^\s*(tar|unzip|7z|gunzip|bunzip2|xz|sha\d*sum|gpg|file)\b")
 
 
-def lines(module: PyModule, package: PyPackage) -> Iterator[int]:
+def lines(module: PyModule) -> Iterator[int]:
     by_scope: dict[int, list[CallSite]] = defaultdict(list)
     for site in module.facts.calls:
         if site.name is not None:
