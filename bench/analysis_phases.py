@@ -2,6 +2,7 @@
 container's start measured in the same run.
 
     .venv/bin/python -m bench.analysis_phases [--count 40] [--cache DIR] [--baseline-runs 5]
+    .venv/bin/python -m bench.analysis_phases --only numpy,botocore   # just these
 
 Packages come from ``bench.popular_packages`` (half PyPI, half npm), downloaded by
 ``bench.detection``'s cached downloader with every artifact the runner analyses (PyPI:
@@ -17,7 +18,16 @@ Per package it prints, in seconds:
 - static: the extract, inventory and static phases;
 - install / import: the dynamic phases (every artifact);
 - other: the rest of the wall time (scratch venvs, bait, sinkhole, report, teardown);
-- total: creation until the container was removed and the report read.
+- total: creation until the container was removed and the report read;
+- peak MiB: the container's memory high-water mark (the engine's ``max_usage``; on a
+  cgroup v2 host, the highest usage sampled about once a second), scratch tmpfs included:
+  what the 1 GiB limit is held against.
+
+``--only NAME[,NAME]`` analyses just those packages of the popular list (every ecosystem
+that has the name); its rows go to ``--output`` only when one is given, so a partial run
+never replaces the distribution the simulation reads. ``--image IMAGE`` runs an analyzer
+image already in the engine instead of this checkout's (an earlier build, for a before
+and after in one sitting).
 
 Then the median and p90 of each, and the baseline: ``docker run --rm --entrypoint true
 IMAGE`` (the image's entrypoint is the analyzer, so ``IMAGE true`` would run it) and the
@@ -31,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -44,13 +55,15 @@ import tempfile
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Set as AbstractSet
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import aiodocker
 
 from bench.detection import DEFAULT_CACHE, Input, download_real
+from bench.popular_packages import NPM, PYPI
 from packguard.common.errors import PackguardError
 from packguard.common.purl import Ecosystem, PackageRef
 from packguard.common.report import AnalysisReport
@@ -84,6 +97,8 @@ class Measured:
     total: float
     error: str | None = None
     """Why the analysis failed, as the runner would record it."""
+    peak_mib: float | None = None
+    """The container's memory high-water mark, when the engine reported one."""
 
     def column(self, name: str) -> float | None:
         value: float | None = getattr(self, "import_" if name == "import" else name)
@@ -96,6 +111,36 @@ async def _never() -> bool:
 
 def phase_seconds(report: AnalysisReport, names: Sequence[str]) -> float:
     return sum(phase.duration_ms for phase in report.phases if phase.name in names) / 1000
+
+
+class PeakMemory:
+    """The highest memory use the engine reports for one container while it runs."""
+
+    def __init__(self) -> None:
+        self.bytes: int | None = None
+
+    def seen(self, stats: dict[str, Any]) -> None:
+        memory = stats.get("memory_stats") or {}
+        # cgroup v1 keeps a high-water mark; v2 reports only the current usage.
+        value = memory.get("max_usage") or memory.get("usage")
+        if isinstance(value, int) and value > (self.bytes or 0):
+            self.bytes = value
+
+    @property
+    def mib(self) -> float | None:
+        return None if self.bytes is None else self.bytes / (1 << 20)
+
+    async def watch(self, docker: aiodocker.Docker, task_id: uuid.UUID) -> None:
+        """Until cancelled: find the task's container, then follow its stats stream."""
+        label = f"packguard.task_id={task_id}"
+        while True:
+            found = await docker.containers.list(filters={"label": [label]})
+            if found:
+                with contextlib.suppress(aiodocker.DockerError):
+                    async for stats in found[0].stats(stream=True):
+                        self.seen(stats)
+                return
+            await asyncio.sleep(0.1)
 
 
 def measured_from(item: Input, report: AnalysisReport, created: float, total: float) -> Measured:
@@ -141,6 +186,7 @@ def failed(item: Input, error: PackguardError, total: float) -> Measured:
 
 async def analyse(
     sandbox: DockerSandbox,
+    docker: aiodocker.Docker,
     image: str,
     limits: SandboxLimits,
     item: Input,
@@ -157,6 +203,9 @@ async def analyse(
             digest = _sha256(target)
             artifacts.append(DownloadedArtifact(target, target.stat().st_size, digest))
         package = PackageRef(Ecosystem(item.ecosystem), item.name, item.version)
+        task_id = uuid.uuid4()
+        peak = PeakMemory()
+        watcher = asyncio.create_task(peak.watch(docker, task_id))
         created, started = time.time(), time.perf_counter()
         try:
             report = await run_analysis(
@@ -166,14 +215,20 @@ async def analyse(
                 workspace=workspace,
                 artifacts=artifacts,
                 package=package,
-                task_id=uuid.uuid4(),
+                task_id=task_id,
                 attempt=1,
                 timeout_seconds=timeout_seconds,
                 is_cancelled=_never,
             )
         except PackguardError as error:
-            return failed(item, error, time.perf_counter() - started)
-        return measured_from(item, report, created, time.perf_counter() - started)
+            row = failed(item, error, time.perf_counter() - started)
+        else:
+            row = measured_from(item, report, created, time.perf_counter() - started)
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+        return replace(row, peak_mib=peak.mib)
     finally:
         workspace.remove()
 
@@ -245,6 +300,15 @@ async def measure_baseline(
     baseline.runner_config.append(await runner_config_true(sandbox, image, limits, work))
 
 
+def list_depth(names: AbstractSet[str], popular: Sequence[tuple[str, str]]) -> int:
+    """How many entries of ``popular`` reach the last of ``names`` it holds (0: none)."""
+    return max((i + 1 for i, (name, _) in enumerate(popular) if name in names), default=0)
+
+
+def selected(inputs: Sequence[Input], names: AbstractSet[str]) -> list[Input]:
+    return [item for item in inputs if item.name in names]
+
+
 def interleaved(inputs: Sequence[Input], count: int) -> list[Input]:
     """``count`` packages, PyPI and npm alternating, so both see the engine in every state."""
     by_ecosystem = [[i for i in inputs if i.ecosystem == e] for e in ("pypi", "npm")]
@@ -272,7 +336,7 @@ def summary(rows: Sequence[Measured], column: str) -> tuple[float, float] | None
 
 def print_rows(rows: Sequence[Measured]) -> None:
     head = "".join(f"{name:>9}" for name in COLUMNS)
-    print(f"\n{'package':<44} {'verdict':<10}{head}")
+    print(f"\n{'package':<44} {'verdict':<10}{head} {'peak MiB':>9}")
     for row in rows:
         label = f"{row.ecosystem}:{row.name}@{row.version}"
         if row.artifacts > 1:
@@ -281,7 +345,8 @@ def print_rows(rows: Sequence[Measured]) -> None:
             f"{value:>9.2f}" if (value := row.column(c)) is not None else f"{'-':>9}"
             for c in COLUMNS
         )
-        print(f"{label[:44]:<44} {row.verdict or row.status:<10}{cells}")
+        peak = f"{row.peak_mib:>9.0f}" if row.peak_mib is not None else f"{'-':>9}"
+        print(f"{label[:44]:<44} {row.verdict or row.status:<10}{cells} {peak}")
         if row.error:
             print(f"    {row.error[:200]}")
 
@@ -336,19 +401,31 @@ def write_results(
 
 async def run(args: argparse.Namespace) -> int:
     host = await ensure_docker_engine()
-    per_ecosystem = (args.count + 1) // 2
-    print("downloading (or reading the cache of) popular packages…")
-    inputs = interleaved(
-        await download_real(args.cache, per_ecosystem, args.max_bytes, every_artifact=True),
-        args.count,
-    )
+    if args.only:
+        names = {name.strip() for name in args.only.split(",") if name.strip()}
+        # Only as far down the popular lists as the last name asked for.
+        depth = max(list_depth(names, PYPI), list_depth(names, NPM))
+        fetched = await download_real(args.cache, depth, args.max_bytes, every_artifact=True)
+        inputs = selected(fetched, names)
+        missing = names - {item.name for item in inputs}
+        if missing:
+            print(f"not in the popular list (or not downloadable): {', '.join(sorted(missing))}")
+    else:
+        per_ecosystem = (args.count + 1) // 2
+        print("downloading (or reading the cache of) popular packages…")
+        inputs = interleaved(
+            await download_real(args.cache, per_ecosystem, args.max_bytes, every_artifact=True),
+            args.count,
+        )
     limits = SandboxLimits.from_settings(RunnerSettings())
     work = Path(tempfile.mkdtemp(prefix="packguard-bench-phases-", dir="/var/tmp"))
     try:
-        await ensure_base_image(host, log_path=work / "base.log")
-        image = await ensure_analyzer_image(
-            host, repo_root=REPO, log_path=work / "image.log", state_dir=work
-        )
+        image = args.image
+        if image is None:
+            await ensure_base_image(host, log_path=work / "base.log")
+            image = await ensure_analyzer_image(
+                host, repo_root=REPO, log_path=work / "image.log", state_dir=work
+            )
         print(f"{len(inputs)} packages through {image}, one at a time")
         rows: list[Measured] = []
         baseline = Baseline([], [])
@@ -358,16 +435,21 @@ async def run(args: argparse.Namespace) -> int:
             for index, item in enumerate(inputs):
                 if index % every == 0:
                     await measure_baseline(baseline, host, sandbox, image, limits, work)
-                row = await analyse(sandbox, image, limits, item, work, args.timeout)
+                row = await analyse(sandbox, docker, image, limits, item, work, args.timeout)
                 rows.append(row)
-                print(f"  {index + 1}/{len(inputs)} {item.ecosystem}:{item.name} {row.total:.1f}s")
+                print(
+                    f"  {index + 1}/{len(inputs)} {item.ecosystem}:{item.name} {row.total:.1f}s"
+                    f" {row.status}"
+                )
             await measure_baseline(baseline, host, sandbox, image, limits, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print_rows(rows)
     print_summary(rows, baseline)
-    write_results(rows, baseline, image, limits, args.output)
-    print(f"totals written to {args.output}")
+    output = args.output or (None if args.only else RESULTS)
+    if output is not None:
+        write_results(rows, baseline, image, limits, output)
+        print(f"totals written to {output}")
     return 0
 
 
@@ -378,7 +460,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per analysis")
     parser.add_argument("--max-bytes", type=int, default=30 << 20, help="artifact size cap")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
-    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--only", help="comma-separated package names (of the popular list)")
+    parser.add_argument(
+        "--image", help="an analyzer image in the engine (default: this checkout's)"
+    )
+    parser.add_argument(
+        "--output", type=Path, help=f"where the rows go (default {RESULTS}, not with --only)"
+    )
     return asyncio.run(run(parser.parse_args(argv)))
 
 
