@@ -29,6 +29,16 @@ from tests.fixtures.registry import FixtureRegistry, serve_on_loopback
 _TABLES = ("findings", "results", "tasks", "api_keys")
 
 
+@pytest_asyncio.fixture(loop_scope="session")
+async def outage_stack(tmp_path: Path) -> AsyncIterator[RunningStack]:
+    """Redis, PostgreSQL and S3 of this test alone: stopping one disturbs no other test."""
+    running = await start_stack(tmp_path / "stack", free_ports=True, with_docker=False)
+    try:
+        yield running
+    finally:
+        await stop_stack(running.state_dir, purge=True)
+
+
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RunningStack]:
     """Redis, PostgreSQL and S3 for the whole run, on free loopback ports."""

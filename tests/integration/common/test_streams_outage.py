@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from uuid import UUID, uuid4
 
 import pytest
-import pytest_asyncio
 from structlog.testing import capture_logs
 
 from packguard.common.messages import TaskMessage
@@ -20,25 +17,13 @@ from packguard.devstack import (
     RunningStack,
     connection_env,
     start_server,
-    start_stack,
     stop_server,
-    stop_stack,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 STREAM = "test:outage"
 DEADLINE_SECONDS = 60.0
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def own_stack(tmp_path: Path) -> AsyncIterator[RunningStack]:
-    """A Redis of this test alone, so stopping it disturbs no other test."""
-    stack = await start_stack(tmp_path / "stack", free_ports=True, with_docker=False)
-    try:
-        yield stack
-    finally:
-        await stop_stack(stack.state_dir, purge=True)
 
 
 async def _until(condition: object, what: str) -> None:
@@ -55,9 +40,9 @@ def _task() -> TaskMessage:
 
 
 async def test_the_consumer_waits_out_a_long_redis_outage_and_reads_on(
-    own_stack: RunningStack,
+    outage_stack: RunningStack,
 ) -> None:
-    client = create_redis(connection_env(own_stack)["REDIS_URL"])
+    client = create_redis(connection_env(outage_stack)["REDIS_URL"])
     seen: list[UUID] = []
 
     async def handler(task: TaskMessage, _: Delivery) -> None:
@@ -80,7 +65,7 @@ async def test_the_consumer_waits_out_a_long_redis_outage_and_reads_on(
             await publish(client, STREAM, before)
             await _until(lambda: before.task_id in seen, "the message before the outage")
 
-            await stop_server("redis", own_stack.state_dir)
+            await stop_server("redis", outage_stack.state_dir)
             # The client's retries (about 9 s) run out and the read loop meets the error.
             await _until(
                 lambda: any(e["event"] == "stream_read_failed" for e in logs),
@@ -88,7 +73,7 @@ async def test_the_consumer_waits_out_a_long_redis_outage_and_reads_on(
             )
             assert not running.done(), "the consumer ended with the outage"
 
-            await start_server("redis", own_stack.state_dir)
+            await start_server("redis", outage_stack.state_dir)
             after = _task()
             await publish(client, STREAM, after)
             await _until(lambda: after.task_id in seen, "the message after the outage")

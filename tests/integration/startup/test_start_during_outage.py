@@ -33,9 +33,7 @@ from packguard.devstack import (
     RunningStack,
     connection_env,
     start_server,
-    start_stack,
     stop_server,
-    stop_stack,
 )
 from tests.e2e.processes import Pipeline, ServiceProcess, create_api_key
 
@@ -47,16 +45,6 @@ RUNNER = "runner-0"
 """The name ``Pipeline.start`` gives its one runner."""
 WORKERS = ("scheduler", RUNNER, "reporter")
 PURL = "pkg:npm/left-pad@1.3.0"
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def outage_stack(tmp_path: Path) -> AsyncIterator[RunningStack]:
-    """Redis, PostgreSQL and S3 of this test alone: stopping one disturbs no other test."""
-    stack = await start_stack(tmp_path / "stack", free_ports=True, with_docker=False)
-    try:
-        yield stack
-    finally:
-        await stop_stack(stack.state_dir, purge=True)
 
 
 @pytest_asyncio.fixture(loop_scope="session")
