@@ -103,6 +103,26 @@ async def has_bucket(port: int, *, create: bool = False) -> bool:
         return False
 
 
+READY_PROBE_KEY = "devstack/ready-probe"
+
+
+async def serves_objects(port: int) -> bool:
+    """True when an object can be written and read back. A restarted weed lists its
+    buckets before its volume server has registered, and reads then fail (InternalError)."""
+    try:
+        async with s3_client(endpoint_url(port)) as client:
+            await client.put_object(Bucket=BUCKET, Key=READY_PROBE_KEY, Body=b"ready")
+            response = await client.get_object(Bucket=BUCKET, Key=READY_PROBE_KEY)
+            async with response["Body"] as body:
+                return bool(await body.read() == b"ready")
+    except (BotoCoreError, ClientError, OSError):
+        return False
+
+
+async def _is_ready(port: int) -> bool:
+    return await has_bucket(port, create=True) and await serves_objects(port)
+
+
 class S3Server:
     name = NAME
     port_specs = PORT_SPECS
@@ -136,7 +156,7 @@ class S3Server:
         )
         port = ports[NAME]
         await wait_until_ready(
-            lambda: has_bucket(port, create=True),
+            lambda: _is_ready(port),
             what=f"weed mini (S3 on port {port})",
             timeout=timeout,
             is_alive=lambda: is_running(pid),
