@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from importlib import resources
 
 import asyncpg
@@ -44,6 +44,17 @@ async def _keep_session(connection: asyncpg.Connection) -> None:
     and the reset query doubled the round trips of every pooled query. asyncpg still
     rolls back a transaction left open before this runs.
     """
+
+
+@contextlib.asynccontextmanager
+async def service_pool(dsn: str, *, max_size: int) -> AsyncIterator[asyncpg.Pool]:
+    """A service's pool: opened without a connection (so while PostgreSQL is down),
+    closed on exit."""
+    pool = await create_pool(dsn, max_size=max_size, connect_now=False)
+    try:
+        yield pool
+    finally:
+        await pool.close()
 
 
 async def create_pool(dsn: str, *, max_size: int = 10, connect_now: bool = True) -> asyncpg.Pool:

@@ -12,6 +12,7 @@ a bug or a misconfiguration and ends the service.
 from __future__ import annotations
 
 import asyncio
+import functools
 import signal
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -19,11 +20,15 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
+import asyncpg
+import redis.asyncio as redis
 import structlog
 from redis.backoff import AbstractBackoff, EqualJitterBackoff
 
+from packguard.common.db import apply_migrations
 from packguard.common.errors import DependencyUnavailable
 from packguard.common.health import ReadyCheck
+from packguard.common.redis_client import ping
 
 log = structlog.get_logger(__name__)
 
@@ -40,12 +45,29 @@ def default_backoff() -> AbstractBackoff:
     return EqualJitterBackoff(cap=5.0, base=0.25)
 
 
+def outage_delay(backoff: AbstractBackoff, failures: int) -> float:
+    """Seconds to wait after ``failures`` failed attempts in a row."""
+    return backoff.compute(min(failures, _MAX_COUNTED_FAILURES))
+
+
 @dataclass(frozen=True, slots=True)
 class Dependency:
     name: str
     """As the readiness checks name it: ``redis``, ``postgres``, ``s3``."""
     connect: Callable[[], Awaitable[object]]
     """Idempotent: after a failure it runs again from the start."""
+
+
+def redis_answers(client: redis.Redis) -> Dependency:
+    return Dependency("redis", functools.partial(ping, client))
+
+
+POSTGRES = "postgres"
+"""The PostgreSQL step's name, as the readiness checks name it."""
+
+
+def database_migrated(pool: asyncpg.Pool) -> Dependency:
+    return Dependency(POSTGRES, functools.partial(apply_migrations, pool))
 
 
 class Connector:
@@ -154,7 +176,7 @@ class Connector:
                         attempt=failures,
                         error=error,
                     )
-                await self._sleep(self._backoff.compute(min(failures, _MAX_COUNTED_FAILURES)))
+                await self._sleep(outage_delay(self._backoff, failures))
             except Exception:
                 log.exception("dependency_connect_failed", dependency=dependency.name)
                 raise

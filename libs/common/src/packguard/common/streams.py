@@ -40,7 +40,7 @@ from packguard.common.messages import (
     decode_message,
     encode_message,
 )
-from packguard.common.startup import default_backoff
+from packguard.common.startup import default_backoff, outage_delay
 from packguard.common.stream_scripts import (
     PUBLISH_THEN_ACK,
     READ_IN_ORDER,
@@ -233,8 +233,7 @@ class StreamConsumer(Generic[M]):
         self._read_failures += 1
         if self._read_failures == 1:
             log.warning("stream_read_failed", error=str(error))
-        failures = min(self._read_failures, 16)  # the backoff's exponent, capped
-        await asyncio.sleep(_OUTAGE_BACKOFF.compute(failures))
+        await asyncio.sleep(outage_delay(_OUTAGE_BACKOFF, self._read_failures))
 
     def _outage_over(self) -> None:
         if self._read_failures:

@@ -15,17 +15,16 @@ import structlog
 import uvloop
 from aiohttp import web
 
-from packguard.common.db import apply_migrations, create_pool
+from packguard.common.db import service_pool
 from packguard.common.logs import configure_logging
 from packguard.common.redis_client import create_redis
 from packguard.common.settings import StorageSettings
-from packguard.common.startup import Connector, Dependency, run_once_connected
+from packguard.common.startup import Connector, Dependency, database_migrated, run_once_connected
 from packguard.common.storage import open_report_store
 from packguard.common.tracing import configure_tracing
 from packguard.common.uploads import UploadStore
 from packguard.gateway.app import create_app
 from packguard.gateway.settings import GatewaySettings
-from packguard.gateway.startup_gate import DATABASE
 from packguard.gateway.upload_expiry import set_upload_expiry
 
 log = structlog.get_logger("packguard.gateway")
@@ -35,16 +34,13 @@ async def serve(settings: GatewaySettings) -> None:
     async with contextlib.AsyncExitStack() as stack:
         redis_client = create_redis(settings.redis_url)
         stack.push_async_callback(redis_client.aclose)
-        pool = await create_pool(
-            settings.database_url.get_secret_value(),
-            max_size=settings.database_pool_size,
-            connect_now=False,
+        pool = await stack.enter_async_context(
+            service_pool(
+                settings.database_url.get_secret_value(), max_size=settings.database_pool_size
+            )
         )
-        stack.push_async_callback(pool.close)
         report_store = await stack.enter_async_context(open_report_store(StorageSettings()))
-        connector = await stack.enter_async_context(
-            Connector([Dependency(DATABASE, functools.partial(apply_migrations, pool))])
-        )
+        connector = await stack.enter_async_context(Connector([database_migrated(pool)]))
         # Retried in the background like a connect step, but not one that readiness
         # waits for: submissions need PostgreSQL, not S3.
         uploads = UploadStore.sharing(report_store)

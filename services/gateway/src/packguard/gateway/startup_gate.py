@@ -7,16 +7,14 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from packguard.common.errors import DependencyUnavailable
+from packguard.common.startup import POSTGRES
 from packguard.gateway.auth import is_key_required
 from packguard.gateway.state import CONNECTOR
-
-DATABASE = "postgres"
-"""The connector's name for PostgreSQL (the readiness check's name too)."""
 
 
 @web.middleware
 async def until_connected(request: web.Request, handler: Handler) -> web.StreamResponse:
     # Only PostgreSQL: a route that needs Redis or S3 answers 503 on its own without them.
-    if not request.app[CONNECTOR].has_connected(DATABASE) and is_key_required(request.path):
+    if not request.app[CONNECTOR].has_connected(POSTGRES) and is_key_required(request.path):
         raise DependencyUnavailable("database unavailable: the gateway is still connecting")
     return await handler(request)

@@ -8,18 +8,23 @@ are read only once all three are there, so none waits pending on a dependency at
 from __future__ import annotations
 
 import contextlib
-import functools
 
 import structlog
 import uvloop
 from prometheus_client import CollectorRegistry
 
-from packguard.common.db import apply_migrations, create_pool
+from packguard.common.db import service_pool
 from packguard.common.health import serve_health
 from packguard.common.logs import configure_logging
-from packguard.common.redis_client import create_redis, ping
+from packguard.common.redis_client import create_redis
 from packguard.common.settings import StorageSettings
-from packguard.common.startup import Connector, Dependency, run_once_connected
+from packguard.common.startup import (
+    Connector,
+    Dependency,
+    database_migrated,
+    redis_answers,
+    run_once_connected,
+)
 from packguard.common.storage import open_report_store
 from packguard.common.tracing import configure_tracing
 from packguard.reporter.service import Reporter
@@ -36,12 +41,11 @@ async def serve(settings: ReporterSettings, storage: StorageSettings) -> None:
         stack.callback(tracer_provider.shutdown)
         client = create_redis(settings.redis_url)
         stack.push_async_callback(client.aclose)
-        pool = await create_pool(
-            settings.database_url.get_secret_value(),
-            max_size=settings.database_pool_size,
-            connect_now=False,
+        pool = await stack.enter_async_context(
+            service_pool(
+                settings.database_url.get_secret_value(), max_size=settings.database_pool_size
+            )
         )
-        stack.push_async_callback(pool.close)
         store = await stack.enter_async_context(open_report_store(storage))
         registry = CollectorRegistry()
         reporter = Reporter(
@@ -50,8 +54,8 @@ async def serve(settings: ReporterSettings, storage: StorageSettings) -> None:
         connector = await stack.enter_async_context(
             Connector(
                 [
-                    Dependency("redis", functools.partial(ping, client)),
-                    Dependency("postgres", functools.partial(apply_migrations, pool)),
+                    redis_answers(client),
+                    database_migrated(pool),
                     Dependency("s3", store.ensure_bucket),
                 ]
             )

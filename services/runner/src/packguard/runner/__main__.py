@@ -8,7 +8,6 @@ runner claims tasks from then on.
 from __future__ import annotations
 
 import contextlib
-import functools
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -20,9 +19,9 @@ from prometheus_client import CollectorRegistry
 
 from packguard.common.health import serve_health
 from packguard.common.logs import configure_logging
-from packguard.common.redis_client import create_redis, is_redis_ready, ping
+from packguard.common.redis_client import create_redis, is_redis_ready
 from packguard.common.settings import StorageSettings
-from packguard.common.startup import Connector, Dependency, run_once_connected
+from packguard.common.startup import Connector, redis_answers, run_once_connected
 from packguard.common.storage import open_store
 from packguard.common.tracing import configure_tracing
 from packguard.common.uploads import UploadStore
@@ -80,7 +79,7 @@ async def main() -> None:
             return {"redis": await is_redis_ready(redis)}
 
         async with (
-            Connector([Dependency("redis", functools.partial(ping, redis))]) as connector,
+            Connector([redis_answers(redis)]) as connector,
             serve_health(
                 settings.metrics_host, settings.metrics_port, registry, connector.readiness(ready)
             ),

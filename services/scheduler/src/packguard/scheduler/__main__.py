@@ -8,17 +8,21 @@ both are there.
 from __future__ import annotations
 
 import contextlib
-import functools
 
 import structlog
 import uvloop
 from prometheus_client import CollectorRegistry
 
-from packguard.common.db import apply_migrations, create_pool
+from packguard.common.db import service_pool
 from packguard.common.health import serve_health
 from packguard.common.logs import configure_logging
-from packguard.common.redis_client import create_redis, ping
-from packguard.common.startup import Connector, Dependency, run_once_connected
+from packguard.common.redis_client import create_redis
+from packguard.common.startup import (
+    Connector,
+    database_migrated,
+    redis_answers,
+    run_once_connected,
+)
 from packguard.common.tracing import configure_tracing
 from packguard.scheduler.service import Scheduler
 from packguard.scheduler.settings import SchedulerSettings
@@ -34,19 +38,18 @@ async def serve(settings: SchedulerSettings) -> None:
         stack.callback(tracer_provider.shutdown)
         client = create_redis(settings.redis_url)
         stack.push_async_callback(client.aclose)
-        pool = await create_pool(
-            settings.database_url.get_secret_value(),
-            max_size=settings.database_pool_size,
-            connect_now=False,
+        pool = await stack.enter_async_context(
+            service_pool(
+                settings.database_url.get_secret_value(), max_size=settings.database_pool_size
+            )
         )
-        stack.push_async_callback(pool.close)
         registry = CollectorRegistry()
         scheduler = Scheduler(settings=settings, client=client, pool=pool, registry=registry)
         connector = await stack.enter_async_context(
             Connector(
                 [
-                    Dependency("redis", functools.partial(ping, client)),
-                    Dependency("postgres", functools.partial(apply_migrations, pool)),
+                    redis_answers(client),
+                    database_migrated(pool),
                 ]
             )
         )
